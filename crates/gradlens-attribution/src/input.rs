@@ -1,0 +1,141 @@
+//! One text prepared for attribution, and the forward/backward passes every method is built from.
+
+use burn::prelude::*;
+use burn::tensor::activation::softmax;
+use gradlens_model::{Classifier, EncodedText, Probes};
+
+/// Which class to explain.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Target {
+    /// The class the model predicts for the text.
+    #[default]
+    Predicted,
+    /// A class chosen by its index.
+    Class(usize),
+}
+
+/// A text ready to be explained: its encoding, embeddings `[1, S, H]` and the model's prediction.
+pub struct ExplainedInput<'m> {
+    pub model: &'m Classifier,
+    pub encoded: EncodedText,
+    /// `[1, S, H]` word embeddings of the text (no autodiff history).
+    pub embeddings: Tensor<3>,
+    /// `[1, S]` all ones.
+    pub mask: Tensor<2>,
+    pub probabilities: Vec<f32>,
+    /// The class explained.
+    pub target: usize,
+}
+
+/// Gradients of the target logit w.r.t. every input of the graph, for a batch of points.
+pub struct InputGradients {
+    /// `[B]` the target logit at each point.
+    pub logits: Tensor<1>,
+    /// `[B, S, H]`
+    pub embeddings: Tensor<3>,
+    /// `[L, B, N, S, S]`: `A (*) dF/dA` at gate = 1.
+    pub attention_gate: Tensor<5>,
+    /// `[L, B, S, H]`: dF/d(hidden state of each layer).
+    pub hidden_probe: Tensor<4>,
+    /// `[L, B, N, S, S]` attention probabilities.
+    pub attentions: Tensor<5>,
+    /// `[L + 1, B, S, H]` hidden states.
+    pub hidden_states: Tensor<4>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error(transparent)]
+    Text(#[from] gradlens_model::TextError),
+    #[error("class {class} does not exist: the model has {classes} classes ({labels})")]
+    NoSuchClass { class: usize, classes: usize, labels: String },
+}
+
+impl<'m> ExplainedInput<'m> {
+    /// Encodes `text`, runs the model once and resolves the target class. The model must live on an
+    /// autodiff device for the gradient methods.
+    pub fn new(model: &'m Classifier, text: &str, target: Target) -> Result<Self, InputError> {
+        let encoded = model.encode(text)?;
+        let batch = model.batch(&[&encoded.ids]);
+        let embeddings = model.embed(batch.ids.clone()).detach();
+        let logits = model.forward(embeddings.clone(), batch.mask.clone(), model.neutral_probes(1, encoded.len())).logits;
+        let probabilities = to_vec(softmax(logits.detach(), 1));
+        let labels = &model.config().labels;
+        let target = match target {
+            Target::Predicted => argmax(&probabilities),
+            Target::Class(class) if class < labels.len() => class,
+            Target::Class(class) => {
+                return Err(InputError::NoSuchClass { class, classes: labels.len(), labels: labels.join(", ") });
+            }
+        };
+        Ok(Self { model, encoded, embeddings, mask: batch.mask, probabilities, target })
+    }
+
+    pub fn len(&self) -> usize {
+        self.encoded.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.encoded.is_empty()
+    }
+
+    pub fn device(&self) -> &Device {
+        self.model.device()
+    }
+
+    /// `[B, S]` mask for `batch` copies of the text.
+    pub fn mask(&self, batch: usize) -> Tensor<2> {
+        self.mask.clone().repeat_dim(0, batch)
+    }
+
+    /// The target logit at each of the `[B, S, H]` points, without gradients.
+    pub fn target_logits(&self, embeddings: Tensor<3>) -> Tensor<1> {
+        let [b, s, _] = embeddings.dims();
+        let logits = self.model.forward(embeddings.detach(), self.mask(b), self.model.neutral_probes(b, s)).logits;
+        self.target_column(logits).detach()
+    }
+
+    /// The target-class probability at each of the `[B, S, H]` points with their `[B, S]` masks.
+    pub fn target_probabilities(&self, embeddings: Tensor<3>, mask: Tensor<2>) -> Vec<f32> {
+        let [b, s, _] = embeddings.dims();
+        let logits = self.model.forward(embeddings.detach(), mask, self.model.neutral_probes(b, s)).logits;
+        to_vec(self.target_column(softmax(logits.detach(), 1)))
+    }
+
+    /// One forward and one backward pass over a batch of points `[B, S, H]`: the gradients of each
+    /// point's target logit (points are independent, so the gradient of the sum is each one's own).
+    pub fn gradients(&self, embeddings: Tensor<3>) -> InputGradients {
+        let [b, s, _] = embeddings.dims();
+        let embeddings = embeddings.detach().require_grad();
+        let neutral = self.model.neutral_probes(b, s);
+        let probes = Probes {
+            attention_gate: neutral.attention_gate.require_grad(),
+            hidden_probe: neutral.hidden_probe.require_grad(),
+        };
+        let out = self.model.forward(embeddings.clone(), self.mask(b), probes.clone());
+        let logits = self.target_column(out.logits);
+        let grads = logits.clone().sum().backward();
+        InputGradients {
+            logits: logits.detach(),
+            embeddings: embeddings.grad(&grads).expect("embeddings take part in the forward pass"),
+            attention_gate: probes.attention_gate.grad(&grads).expect("the gate takes part in the forward pass"),
+            hidden_probe: probes.hidden_probe.grad(&grads).expect("the probe takes part in the forward pass"),
+            attentions: out.attentions.detach(),
+            hidden_states: out.hidden_states.detach(),
+        }
+    }
+
+    fn target_column(&self, logits: Tensor<2>) -> Tensor<1> {
+        let [b, _] = logits.dims();
+        logits.slice([0..b, self.target..self.target + 1]).reshape([b])
+    }
+}
+
+pub(crate) fn to_vec<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+    t.into_data().convert::<f32>().try_to_vec::<f32>().expect("f32 tensor data")
+}
+
+pub(crate) fn argmax(values: &[f32]) -> usize {
+    values.iter().enumerate().fold(0, |best, (i, v)| if *v > values[best] { i } else { best })
+}

@@ -1,0 +1,66 @@
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::{AttributionMethod, MethodOutput, conventions};
+use crate::ExplainedInput;
+use crate::input::to_vec;
+
+/// How Saliency reduces a token's gradient vector to one score.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SaliencyNorm {
+    /// `||dF/dx_i||_2` (unsigned).
+    #[default]
+    L2,
+    /// `sum_d dF/dx_{i,d}` (signed).
+    Signed,
+}
+
+/// Saliency: the gradient of the target logit w.r.t. each token's embedding (Simonyan et al. 2014,
+/// "Deep Inside Convolutional Networks", eq. 2; for text, Li et al. 2016).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Saliency {
+    #[serde(default)]
+    pub norm: SaliencyNorm,
+}
+
+impl AttributionMethod for Saliency {
+    fn name(&self) -> &'static str {
+        "saliency"
+    }
+
+    fn attribute(&self, input: &ExplainedInput) -> MethodOutput {
+        let g = input.gradients(input.embeddings.clone()).embeddings;
+        let [_, s, _] = g.dims();
+        let scores = match self.norm {
+            SaliencyNorm::L2 => g.powf_scalar(2.0).sum_dim(2).sqrt(),
+            SaliencyNorm::Signed => g.sum_dim(2),
+        };
+        MethodOutput {
+            token_scores: to_vec(scores.reshape([s])),
+            conventions: conventions(input, [("norm", json!(self.norm))]),
+            completeness: None,
+        }
+    }
+}
+
+/// Gradient x Input: `sum_d x_{i,d} dF/dx_{i,d}` (Shrikumar et al. 2016, "Not Just a Black Box";
+/// Denil et al. 2014 for text).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct GradientXInput;
+
+impl AttributionMethod for GradientXInput {
+    fn name(&self) -> &'static str {
+        "gradient_x_input"
+    }
+
+    fn attribute(&self, input: &ExplainedInput) -> MethodOutput {
+        let g = input.gradients(input.embeddings.clone()).embeddings;
+        let [_, s, _] = g.dims();
+        MethodOutput {
+            token_scores: to_vec((g * input.embeddings.clone()).sum_dim(2).reshape([s])),
+            conventions: conventions(input, []),
+            completeness: None,
+        }
+    }
+}

@@ -1,0 +1,111 @@
+//! Attribution methods. Each is a small configurable struct; [`Method`] names them all so that front
+//! ends can pick methods by name, and every method reports the conventions it used.
+
+mod attention;
+mod gradient;
+mod integrated_gradients;
+mod occlusion;
+mod smooth_grad;
+
+use serde::{Deserialize, Serialize};
+
+pub use attention::{AttentionRollout, GradSam, GradSamReading, GradientWeightedRollout, LayerGam, RawAttention};
+pub use gradient::{GradientXInput, Saliency, SaliencyNorm};
+pub use integrated_gradients::IntegratedGradients;
+pub use occlusion::{Occlusion, OcclusionMode};
+pub use smooth_grad::{SmoothGrad, SmoothGradOf};
+
+use crate::explanation::{Completeness, Conventions};
+use crate::ExplainedInput;
+
+/// What a method computes for one input: a score per token, its conventions and, for path methods,
+/// the completeness check.
+#[derive(Clone, Debug)]
+pub struct MethodOutput {
+    pub token_scores: Vec<f32>,
+    pub conventions: Conventions,
+    pub completeness: Option<Completeness>,
+}
+
+/// An attribution method.
+pub trait AttributionMethod {
+    /// Registry name, as in [`Method::name`].
+    fn name(&self) -> &'static str;
+    fn attribute(&self, input: &ExplainedInput) -> MethodOutput;
+}
+
+/// Every method with its options; serialisable so that a request (CLI flags, page state, embed
+/// attributes) names a method and its settings in one value.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "method", rename_all = "snake_case")]
+pub enum Method {
+    Saliency(Saliency),
+    GradientXInput(GradientXInput),
+    IntegratedGradients(IntegratedGradients),
+    SmoothGrad(SmoothGrad),
+    GradSam(GradSam),
+    Gam(LayerGam),
+    RawAttention(RawAttention),
+    AttentionRollout(AttentionRollout),
+    GradientWeightedRollout(GradientWeightedRollout),
+    Occlusion(Occlusion),
+}
+
+impl Method {
+    /// Every method with its default options, in the order front ends list them.
+    pub fn all_defaults() -> Vec<Method> {
+        vec![
+            Method::Saliency(Saliency::default()),
+            Method::GradientXInput(GradientXInput),
+            Method::IntegratedGradients(IntegratedGradients::default()),
+            Method::SmoothGrad(SmoothGrad::default()),
+            Method::GradSam(GradSam::default()),
+            Method::Gam(LayerGam::default()),
+            Method::RawAttention(RawAttention),
+            Method::AttentionRollout(AttentionRollout),
+            Method::GradientWeightedRollout(GradientWeightedRollout),
+            Method::Occlusion(Occlusion::default()),
+        ]
+    }
+
+    /// The method called `name` with default options.
+    pub fn by_name(name: &str) -> Option<Method> {
+        Self::all_defaults().into_iter().find(|m| m.name() == name)
+    }
+
+    fn as_method(&self) -> &dyn AttributionMethod {
+        match self {
+            Method::Saliency(m) => m,
+            Method::GradientXInput(m) => m,
+            Method::IntegratedGradients(m) => m,
+            Method::SmoothGrad(m) => m,
+            Method::GradSam(m) => m,
+            Method::Gam(m) => m,
+            Method::RawAttention(m) => m,
+            Method::AttentionRollout(m) => m,
+            Method::GradientWeightedRollout(m) => m,
+            Method::Occlusion(m) => m,
+        }
+    }
+}
+
+impl AttributionMethod for Method {
+    fn name(&self) -> &'static str {
+        self.as_method().name()
+    }
+
+    fn attribute(&self, input: &ExplainedInput) -> MethodOutput {
+        self.as_method().attribute(input)
+    }
+}
+
+/// Conventions shared by every method, plus the method's own.
+pub(crate) fn conventions<const N: usize>(input: &ExplainedInput, own: [(&str, serde_json::Value); N]) -> Conventions {
+    let mut c = Conventions::new();
+    c.insert("target".into(), input.model.config().labels[input.target].clone().into());
+    c.insert("normalisation".into(), "none".into());
+    for (k, v) in own {
+        c.insert(k.into(), v);
+    }
+    c
+}

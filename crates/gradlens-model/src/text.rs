@@ -1,0 +1,84 @@
+use serde::{Deserialize, Serialize};
+use tokenizers::{Tokenizer, TruncationDirection, TruncationParams, TruncationStrategy};
+
+/// Why a text could not be encoded.
+#[derive(Debug, thiserror::Error)]
+pub enum TextError {
+    #[error("the text is empty: type a sentence to classify")]
+    Empty,
+    #[error("the tokenizer file is not a valid tokenizer.json: {0}")]
+    BadTokenizer(String),
+    #[error("the tokenizer failed on this text: {0}")]
+    Tokenizer(String),
+}
+
+/// A text as the model sees it, with the alignment back to the text.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EncodedText {
+    pub text: String,
+    /// Token ids, [CLS] and [SEP] included.
+    pub ids: Vec<u32>,
+    /// Token strings (`##` marks a word continuation).
+    pub tokens: Vec<String>,
+    /// Byte range of each token in `text` (`(0, 0)` for special tokens).
+    pub offsets: Vec<(usize, usize)>,
+    /// Index of the word each token belongs to; `None` for special tokens.
+    pub word_ids: Vec<Option<u32>>,
+    /// Whether the text was longer than the model's maximum and its end was cut off.
+    pub truncated: bool,
+}
+
+impl EncodedText {
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// Whether token `i` is a special token ([CLS], [SEP]), which attributions hold fixed.
+    pub fn is_special(&self, i: usize) -> bool {
+        self.word_ids[i].is_none()
+    }
+}
+
+/// The model's own tokenizer (from its `tokenizer.json`), truncating to the model's maximum length.
+#[derive(Clone)]
+pub struct TextEncoder {
+    tokenizer: Tokenizer,
+}
+
+impl TextEncoder {
+    pub fn from_bytes(tokenizer_json: &[u8], max_len: usize) -> Result<Self, TextError> {
+        let mut tokenizer = Tokenizer::from_bytes(tokenizer_json).map_err(|e| TextError::BadTokenizer(e.to_string()))?;
+        tokenizer.with_padding(None);
+        tokenizer
+            .with_truncation(Some(TruncationParams {
+                max_length: max_len,
+                strategy: TruncationStrategy::LongestFirst,
+                stride: 0,
+                direction: TruncationDirection::Right,
+            }))
+            .map_err(|e| TextError::BadTokenizer(e.to_string()))?;
+        Ok(Self { tokenizer })
+    }
+
+    /// Encodes one text. Text with no tokens (empty, whitespace only) is an error; text past the
+    /// maximum length is truncated and flagged.
+    pub fn encode(&self, text: &str) -> Result<EncodedText, TextError> {
+        let encoding = self.tokenizer.encode(text, true).map_err(|e| TextError::Tokenizer(e.to_string()))?;
+        let word_ids = encoding.get_word_ids().to_vec();
+        if word_ids.iter().all(Option::is_none) {
+            return Err(TextError::Empty);
+        }
+        Ok(EncodedText {
+            text: text.to_owned(),
+            ids: encoding.get_ids().to_vec(),
+            tokens: encoding.get_tokens().to_vec(),
+            offsets: encoding.get_offsets().to_vec(),
+            word_ids,
+            truncated: !encoding.get_overflowing().is_empty(),
+        })
+    }
+}
