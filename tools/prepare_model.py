@@ -269,6 +269,11 @@ class ProbedClassifier(nn.Module):
         super().__init__()
         self.model = model
         self.heads = model.config.num_attention_heads
+        # With `keep_intermediates`, the per-layer attention probabilities and layer outputs of the last
+        # call are kept with retained gradients: references take dF/dA and dF/dH from them directly,
+        # independently of the gate and probe inputs.
+        self.keep_intermediates = False
+        self.intermediates = None
 
     def forward(self, inputs_embeds, attention_mask, attention_gate, hidden_probe):
         bert = self.model.bert
@@ -289,13 +294,19 @@ class ProbedClassifier(nn.Module):
             q, k, v = split(attn.query(hidden)), split(attn.key(hidden)), split(attn.value(hidden))
             scores = q @ k.transpose(-1, -2) / math.sqrt(head_dim) + additive_mask
             probs = torch.softmax(scores, dim=-1)
+            if self.keep_intermediates:
+                probs.retain_grad()
             attentions.append(probs)
             context = ((probs * attention_gate[index]) @ v).transpose(1, 2).reshape(hidden.shape)
             out = layer.attention.output
             hidden_attn = out.LayerNorm(out.dense(context) + hidden)
             inter = nn.functional.gelu(layer.intermediate.dense(hidden_attn))
             hidden = layer.output.LayerNorm(layer.output.dense(inter) + hidden_attn) + hidden_probe[index]
+            if self.keep_intermediates:
+                hidden.retain_grad()
             states.append(hidden)
+        if self.keep_intermediates:
+            self.intermediates = (attentions, states)
         pooled = torch.tanh(bert.pooler.dense(hidden[:, 0]))
         logits = self.model.classifier(pooled)
         return logits, torch.stack(attentions), torch.stack(states)

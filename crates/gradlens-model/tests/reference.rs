@@ -3,7 +3,8 @@
 mod common;
 
 use burn::prelude::*;
-use common::{Golden, assert_close, load, sentences};
+use common::{assert_close, forward_golden, load};
+use gradlens_golden::sentences;
 use gradlens_model::{Classifier, GraphKind};
 
 const FORWARD_TOLERANCE: f32 = 1e-4;
@@ -12,7 +13,7 @@ const GRADIENT_TOLERANCE: f32 = 1e-4;
 fn forward_matches_onnxruntime(kind: GraphKind) {
     let device = Device::flex();
     let model = load(kind, &device);
-    let golden = Golden::open(kind);
+    let golden = forward_golden(kind);
     for (i, text) in sentences().iter().enumerate() {
         let encoded = model.encode(text).unwrap();
         let ids: Vec<i64> = encoded.ids.iter().map(|&id| id as i64).collect();
@@ -38,7 +39,7 @@ fn forward_matches_onnxruntime(kind: GraphKind) {
 fn padded_batch_matches(kind: GraphKind) {
     let device = Device::flex();
     let model = load(kind, &device);
-    let golden = Golden::open(kind);
+    let golden = forward_golden(kind);
     let texts = sentences();
     let a = model.encode(&texts[0]).unwrap();
     let b = model.encode(&texts[1]).unwrap();
@@ -54,7 +55,7 @@ fn padded_batch_matches(kind: GraphKind) {
 fn gradients_match_pytorch(kind: GraphKind) {
     let device = Device::flex().autodiff();
     let model = load(kind, &device);
-    let golden = Golden::open(kind);
+    let golden = forward_golden(kind);
     for (i, text) in sentences().iter().enumerate() {
         let grads = target_gradients(&model, text);
         assert_eq!(grads.target as i64, golden.i64s(&format!("{i}.target"))[0], "predicted class of {text:?}");

@@ -12,7 +12,9 @@ pub enum SaliencyNorm {
     /// `||dF/dx_i||_2` (unsigned).
     #[default]
     L2,
-    /// `sum_d dF/dx_{i,d}` (signed).
+    /// `sum_d dF/dx_{i,d}` (signed). For BERT-family models this is zero up to rounding: the LayerNorm
+    /// right after the embedding sum makes each token's gradient orthogonal to the all-ones vector.
+    /// Kept because the methods doc defines it; use Gradient x Input for a signed gradient score.
     Signed,
 }
 

@@ -1,0 +1,184 @@
+//! Methods that read the attention maps (and their gradients, through the attention gate) or the hidden
+//! states (and theirs, through the hidden-state probe).
+
+use burn::prelude::*;
+use burn::tensor::activation::relu;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::{AttributionMethod, MethodOutput, conventions};
+use crate::ExplainedInput;
+use crate::input::to_vec;
+
+/// `[L, 1, N, S, S]` -> the head mean of layer `l`, `[S, S]`.
+fn head_mean(maps: &Tensor<5>, l: usize) -> Tensor<2> {
+    let [_, _, _, s, _] = maps.dims();
+    maps.clone().narrow(0, l, 1).mean_dim(2).reshape([s, s])
+}
+
+/// Row `row` of an `[S, S]` matrix.
+fn row(m: Tensor<2>, row: usize) -> Vec<f32> {
+    let [_, s] = m.dims();
+    to_vec(m.narrow(0, row, 1).reshape([s]))
+}
+
+/// Raw attention: the last layer's attention from [CLS] to each token, averaged over heads (the usual
+/// attention-as-explanation baseline; see Jain & Wallace 2019).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RawAttention;
+
+impl AttributionMethod for RawAttention {
+    fn name(&self) -> &'static str {
+        "raw_attention"
+    }
+
+    fn attribute(&self, input: &ExplainedInput) -> MethodOutput {
+        let attentions = input.gradients(input.embeddings.clone()).attentions;
+        let layers = attentions.dims()[0];
+        MethodOutput {
+            token_scores: row(head_mean(&attentions, layers - 1), 0),
+            conventions: conventions(input, [("layer", json!("last")), ("row", json!("[CLS]")), ("heads", json!("mean"))]),
+            completeness: None,
+        }
+    }
+}
+
+/// Attention rollout (Abnar & Zuidema 2020, "Quantifying Attention Flow in Transformers", sec. 3):
+/// `Â^l = (A^l + I) / rowsum`, `R = Â^L ... Â^1`, token score `R[CLS, j]`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct AttentionRollout;
+
+impl AttributionMethod for AttentionRollout {
+    fn name(&self) -> &'static str {
+        "attention_rollout"
+    }
+
+    fn attribute(&self, input: &ExplainedInput) -> MethodOutput {
+        let attentions = input.gradients(input.embeddings.clone()).attentions;
+        let [layers, _, _, s, _] = attentions.dims();
+        let eye = Tensor::<2>::eye(s, input.device());
+        let mut rollout = eye.clone();
+        for l in 0..layers {
+            let a = head_mean(&attentions, l) + eye.clone();
+            let a = a.clone() / a.sum_dim(1);
+            rollout = a.matmul(rollout);
+        }
+        MethodOutput {
+            token_scores: row(rollout, 0),
+            conventions: conventions(input, [("residual", json!("A + I, rows renormalised")), ("row", json!("[CLS]"))]),
+            completeness: None,
+        }
+    }
+}
+
+/// Which way Grad-SAM reads its token-by-token map.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GradSamReading {
+    /// `s_j = mean_i H_ij`: how much every token attends to token `j`.
+    #[default]
+    Column,
+    /// `s_i = mean_j H_ij`: how much token `i` attends to the others.
+    Row,
+}
+
+/// Grad-SAM (Barkan et al. 2021, "Grad-SAM: Explaining Transformers via Gradient Self-Attention Maps",
+/// eq. 3-4): `H = mean_{l,h} A^{l,h} (*) ReLU(dF/dA^{l,h})`. Since `A >= 0` and the gate's gradient at 1
+/// is `A (*) dF/dA`, `H = mean_{l,h} ReLU(dF/dgate)`: one backward pass.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct GradSam {
+    #[serde(default)]
+    pub reading: GradSamReading,
+}
+
+impl GradSam {
+    /// The `[S, S]` map `H`.
+    pub fn map(input: &ExplainedInput) -> Tensor<2> {
+        let gate = input.gradients(input.embeddings.clone()).attention_gate;
+        let [_, _, _, s, _] = gate.dims();
+        relu(gate).mean_dims(&[0, 1, 2]).reshape([s, s])
+    }
+}
+
+impl AttributionMethod for GradSam {
+    fn name(&self) -> &'static str {
+        "grad_sam"
+    }
+
+    fn attribute(&self, input: &ExplainedInput) -> MethodOutput {
+        let map = Self::map(input);
+        let [s, _] = map.dims();
+        let scores = match self.reading {
+            GradSamReading::Column => map.mean_dim(0),
+            GradSamReading::Row => map.mean_dim(1),
+        };
+        MethodOutput {
+            token_scores: to_vec(scores.reshape([s])),
+            conventions: conventions(input, [("reading", json!(self.reading)), ("layers", json!("all")), ("heads", json!("mean"))]),
+            completeness: None,
+        }
+    }
+}
+
+/// Gradient-weighted attention rollout (Chefer, Gur & Wolf 2021, "Generic Attention-model Explainability",
+/// eq. 5-6 for self-attention): `R = I`, then per layer `R <- R + mean_h ReLU(dF/dA (*) A) R`; score
+/// `R[CLS, j]`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct GradientWeightedRollout;
+
+impl AttributionMethod for GradientWeightedRollout {
+    fn name(&self) -> &'static str {
+        "gradient_weighted_rollout"
+    }
+
+    fn attribute(&self, input: &ExplainedInput) -> MethodOutput {
+        let gate = relu(input.gradients(input.embeddings.clone()).attention_gate);
+        let [layers, _, _, s, _] = gate.dims();
+        let mut relevance = Tensor::<2>::eye(s, input.device());
+        for l in 0..layers {
+            relevance = relevance.clone() + head_mean(&gate, l).matmul(relevance);
+        }
+        MethodOutput {
+            token_scores: row(relevance, 0),
+            conventions: conventions(input, [("row", json!("[CLS]")), ("heads", json!("mean of ReLU(A * dF/dA)"))]),
+            completeness: None,
+        }
+    }
+}
+
+/// GAM for text (after Barkan et al. 2021, "GAM: Explainable Visual Similarity and Classification via
+/// Gradient Activation Maps"): per layer `m^l_i = sum_d ReLU(dF/dH^l_{i,d}) H^l_{i,d}` (gradient
+/// localisation with negative gradients suppressed), min-max normalised per layer, summed over `layers`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LayerGam {
+    /// Encoder layers to sum (0-based); empty means all.
+    #[serde(default)]
+    pub layers: Vec<usize>,
+}
+
+impl AttributionMethod for LayerGam {
+    fn name(&self) -> &'static str {
+        "gam"
+    }
+
+    fn attribute(&self, input: &ExplainedInput) -> MethodOutput {
+        let gradients = input.gradients(input.embeddings.clone());
+        let [layers, _, s, _] = gradients.hidden_probe.dims();
+        let chosen: Vec<usize> =
+            if self.layers.is_empty() { (0..layers).collect() } else { self.layers.iter().copied().filter(|&l| l < layers).collect() };
+        let mut total = vec![0.0f32; s];
+        for &l in &chosen {
+            let grad = gradients.hidden_probe.clone().narrow(0, l, 1);
+            let hidden = gradients.hidden_states.clone().narrow(0, l + 1, 1);
+            let map = to_vec((relu(grad) * hidden).sum_dim(3).reshape([s]));
+            let (lo, hi) = map.iter().fold((f32::MAX, f32::MIN), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
+            let range = (hi - lo).max(f32::MIN_POSITIVE);
+            total.iter_mut().zip(&map).for_each(|(t, m)| *t += (m - lo) / range);
+        }
+        MethodOutput {
+            token_scores: total,
+            conventions: conventions(input, [("layers", json!(chosen)), ("per_layer", json!("min-max normalised"))]),
+            completeness: None,
+        }
+    }
+}

@@ -1,0 +1,85 @@
+use burn::prelude::*;
+use rand::SeedableRng;
+use rand_distr::{Distribution, Normal};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::{AttributionMethod, MethodOutput, conventions};
+use crate::ExplainedInput;
+use crate::input::to_vec;
+
+/// What SmoothGrad averages over the noisy copies.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SmoothGradOf {
+    /// `sum_d x_{i,d} * mean_k g_k,{i,d}`: signed.
+    #[default]
+    GradientXInput,
+    /// `||mean_k g_k,i||_2`: unsigned.
+    Gradient,
+}
+
+/// SmoothGrad (Smilkov et al. 2017, "SmoothGrad: removing noise by adding noise", eq. 3): the mean
+/// gradient over `samples` copies of the embeddings with Gaussian noise of standard deviation
+/// `sigma * (max - min)` of this text's embeddings. Seeded, so a result can be reproduced.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SmoothGrad {
+    pub samples: usize,
+    pub sigma: f32,
+    pub of: SmoothGradOf,
+    pub seed: u64,
+    /// Noisy copies per forward/backward pass.
+    pub internal_batch_size: usize,
+}
+
+impl Default for SmoothGrad {
+    fn default() -> Self {
+        Self { samples: 20, sigma: 0.15, of: SmoothGradOf::GradientXInput, seed: 0, internal_batch_size: 20 }
+    }
+}
+
+impl AttributionMethod for SmoothGrad {
+    fn name(&self) -> &'static str {
+        "smooth_grad"
+    }
+
+    fn attribute(&self, input: &ExplainedInput) -> MethodOutput {
+        let x = input.embeddings.clone();
+        let [_, s, h] = x.dims();
+        let values = to_vec(x.clone());
+        let (min, max) = values.iter().fold((f32::MAX, f32::MIN), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
+        let std = self.sigma * (max - min);
+        let normal = Normal::new(0.0f32, std.max(f32::MIN_POSITIVE)).expect("a finite standard deviation");
+        let mut rng = rand::rngs::SmallRng::seed_from_u64(self.seed);
+        let mut gradient_sum = Tensor::<3>::zeros([1, s, h], input.device());
+        let mut remaining = self.samples;
+        while remaining > 0 {
+            let c = remaining.min(self.internal_batch_size.max(1));
+            remaining -= c;
+            let noise: Vec<f32> = (0..c * s * h).map(|_| normal.sample(&mut rng)).collect();
+            let noise = Tensor::<3>::from_data(TensorData::new(noise, [c, s, h]), input.device());
+            let gradients = input.gradients(x.clone().repeat_dim(0, c) + noise).embeddings;
+            gradient_sum = gradient_sum + gradients.sum_dim(0);
+        }
+        let mean = gradient_sum / self.samples.max(1) as f32;
+        let scores = match self.of {
+            SmoothGradOf::GradientXInput => (mean * x).sum_dim(2),
+            SmoothGradOf::Gradient => mean.powf_scalar(2.0).sum_dim(2).sqrt(),
+        };
+        MethodOutput {
+            token_scores: to_vec(scores.reshape([s])),
+            conventions: conventions(
+                input,
+                [
+                    ("samples", json!(self.samples)),
+                    ("sigma", json!(self.sigma)),
+                    ("noise_std", json!(std)),
+                    ("of", json!(self.of)),
+                    ("seed", json!(self.seed)),
+                ],
+            ),
+            completeness: None,
+        }
+    }
+}
