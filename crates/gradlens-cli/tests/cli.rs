@@ -1,0 +1,88 @@
+//! The `gradlens` binary end to end, on the tiny model.
+
+use std::process::{Command, Output};
+
+fn gradlens(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gradlens"))
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(text) = stdin {
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().unwrap()
+}
+
+fn stdout_json(output: &Output) -> serde_json::Value {
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+#[test]
+fn explains_a_text_as_json_with_the_chosen_methods_and_settings() {
+    let out = gradlens(
+        &["explain", "--model", "tiny", "--format", "json", "-m", "integrated_gradients,grad_sam", "--steps", "8", "--rule", "riemann-trapezoid", "--target", "negative", "A gorgeous, witty movie."],
+        None,
+    );
+    let json = stdout_json(&out);
+    assert_eq!(json["schema_version"], 1);
+    let attributions = json["attributions"].as_array().unwrap();
+    assert_eq!(attributions.len(), 2);
+    assert_eq!(attributions[0]["method"], "integrated_gradients");
+    assert_eq!(attributions[0]["conventions"]["steps"], 8);
+    assert_eq!(attributions[0]["conventions"]["rule"], "riemann_trapezoid");
+    assert_eq!(attributions[0]["target"], 0);
+    assert_eq!(attributions[1]["method"], "grad_sam");
+    assert_eq!(json["words"].as_array().unwrap().len(), 6, "A | gorgeous | , | witty | movie | .");
+}
+
+#[test]
+fn reads_standard_input() {
+    let json = stdout_json(&gradlens(&["explain", "--model", "tiny", "--format", "json"], Some("Dull and far too long.")));
+    assert_eq!(json["text"], "Dull and far too long.");
+}
+
+#[test]
+fn html_output_is_self_contained_and_escapes_the_text() {
+    let out = gradlens(&["explain", "--model", "tiny", "--format", "html", "-m", "occlusion", "<script>alert(1)</script> & fine"], None);
+    assert!(out.status.success());
+    let html = String::from_utf8(out.stdout).unwrap();
+    assert!(!html.contains("<script"), "{html}");
+    assert!(html.contains("&lt;") && html.contains("&amp;"));
+    assert!(!html.contains("src=") && !html.contains("href="), "no external resources");
+}
+
+#[test]
+fn a_jsonl_batch_skips_bad_rows_and_keeps_the_rest() {
+    let dir = std::env::temp_dir().join(format!("gradlens-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let input = dir.join("batch.jsonl");
+    std::fs::write(&input, "{\"text\": \"good\"}\n{\"text\": \"\"}\nnot json\n{\"text\": \"bad\"}\n").unwrap();
+    let out = gradlens(&["explain", "--model", "tiny", "-m", "saliency", "--jsonl", input.to_str().unwrap()], None);
+    assert!(out.status.success());
+    let rows: Vec<serde_json::Value> =
+        String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(rows.iter().map(|r| r["text"].as_str().unwrap()).collect::<Vec<_>>(), ["good", "bad"]);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains(":2: skipped: the text is empty") && stderr.contains(":3: skipped: not JSON"), "{stderr}");
+}
+
+#[test]
+fn bad_requests_fail_with_a_clear_message() {
+    for (args, message) in [
+        (vec!["explain", "--model", "tiny", ""], "the text is empty"),
+        (vec!["explain", "--model", "tiny", "-m", "lime2", "x"], "no method called 'lime2'"),
+        (vec!["explain", "--model", "tiny", "--target", "neutral", "x"], "no class 'neutral'"),
+        (vec!["explain", "--model", "/no/such/model", "x"], "cannot read model"),
+    ] {
+        let out = gradlens(&args, None);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(stderr.contains(message), "{args:?}: {stderr}");
+    }
+}

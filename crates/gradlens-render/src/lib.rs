@@ -1,0 +1,4 @@
+//! Turns an [`Explanation`] into things people look at. Everything here reads only the result type.
+
+pub mod color;
+pub mod html;
