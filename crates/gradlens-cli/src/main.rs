@@ -1,5 +1,6 @@
 //! `gradlens`: explain a classifier's predictions from the command line.
 
+mod bench;
 mod terminal;
 
 use std::io::{BufRead, IsTerminal, Read, Write};
@@ -26,6 +27,9 @@ enum Command {
     Explain(ExplainArgs),
     /// List the attribution methods and their default settings.
     Methods,
+    /// Time methods on a set of texts, and the bare forward / forward+backward pass (JSON lines out;
+    /// tools/benchmark.py runs it beside PyTorch + Captum and prints the ratios).
+    Bench(bench::BenchArgs),
 }
 
 #[derive(Parser)]
@@ -105,6 +109,7 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Explain(args) => explain(args),
+        Command::Bench(args) => bench::run(args),
     }
 }
 
