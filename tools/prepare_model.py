@@ -312,6 +312,44 @@ class ProbedClassifier(nn.Module):
         return logits, torch.stack(attentions), torch.stack(states)
 
 
+def export_randomised_top(model, path, embeds, mask, width):
+    """The model-randomisation sanity check (Adebayo et al. 2018): the same graph with its top encoder
+    layer, pooler and classifier re-initialised (seeded), exported with identical structure so that its
+    weights load into the same generated code."""
+    import copy
+
+    randomised = copy.deepcopy(model)
+    torch.manual_seed(SEED + 1)
+    for module in [randomised.bert.encoder.layer[-1], randomised.bert.pooler, randomised.classifier]:
+        for p in module.parameters():
+            if p.dim() > 1:
+                nn.init.normal_(p, std=0.5)
+    wrapper = ProbedClassifier(randomised).eval()
+    onnx_export(wrapper, (embeds, mask.float(), *probe_inputs(randomised, 2, width)), path)
+
+
+def onnx_export(wrapper, example, path):
+    torch.onnx.export(
+        wrapper,
+        example,
+        str(path),
+        dynamo=False,
+        opset_version=17,
+        input_names=["inputs_embeds", "attention_mask", "attention_gate", "hidden_probe"],
+        output_names=["logits", "attentions", "hidden_states"],
+        dynamic_axes={
+            "inputs_embeds": {0: "batch", 1: "seq"},
+            "attention_mask": {0: "batch", 1: "seq"},
+            "attention_gate": {1: "batch", 3: "seq", 4: "seq"},
+            "hidden_probe": {1: "batch", 2: "seq"},
+            "logits": {0: "batch"},
+            "attentions": {1: "batch", 3: "seq", 4: "seq"},
+            "hidden_states": {1: "batch", 2: "seq"},
+        },
+    )
+    wrapper.eval()  # the exporter restores train mode; references must run without dropout
+
+
 def load_checkpoint(name):
     from transformers import BertForSequenceClassification
 
@@ -352,26 +390,10 @@ def export_one(name):
         got = wrapper(embeds, mask.float(), *probe_inputs(model, 2, width))[0]
     assert torch.allclose(expected, got, atol=1e-4), (expected, got)
 
-    onnx_path = out / "classifier.onnx"
-    torch.onnx.export(
-        wrapper,
-        (embeds, mask.float(), *probe_inputs(model, 2, width)),
-        str(onnx_path),
-        dynamo=False,
-        opset_version=17,
-        input_names=["inputs_embeds", "attention_mask", "attention_gate", "hidden_probe"],
-        output_names=["logits", "attentions", "hidden_states"],
-        dynamic_axes={
-            "inputs_embeds": {0: "batch", 1: "seq"},
-            "attention_mask": {0: "batch", 1: "seq"},
-            "attention_gate": {1: "batch", 3: "seq", 4: "seq"},
-            "hidden_probe": {1: "batch", 2: "seq"},
-            "logits": {0: "batch"},
-            "attentions": {1: "batch", 3: "seq", 4: "seq"},
-            "hidden_states": {1: "batch", 2: "seq"},
-        },
-    )
-    wrapper.eval()  # the exporter restores train mode; references below must run without dropout
+    onnx_export(wrapper, (embeds, mask.float(), *probe_inputs(model, 2, width)), out / "classifier.onnx")
+
+    if name == "tiny":
+        export_randomised_top(model, out / "randomised_top.onnx", embeds, mask, width)
 
     table = model.bert.embeddings.word_embeddings.weight.detach().numpy()
     assert np.array_equal(table, table.astype(np.float16).astype(np.float32)), "table must be f16-exact"
@@ -406,7 +428,8 @@ def export_one(name):
         "torch.onnx.export(dynamo=False, opset 17) of tools/prepare_model.py:ProbedClassifier",
         "artifacts": {
             f: {"bytes": (out / f).stat().st_size, "sha256": sha256(out / f)}
-            for f in ["classifier.onnx", "word_embeddings.f16", "tokenizer.json", "config.json"]
+            for f in ["classifier.onnx", "word_embeddings.f16", "tokenizer.json", "config.json", "randomised_top.onnx"]
+            if (out / f).exists()
         },
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")

@@ -3,15 +3,21 @@
 //! run time (the browser fetches them), so no loading constructor is generated.
 use burn_onnx::{LoadStrategy, ModelGen};
 
-const MODELS: [&str; 2] = ["tiny", "default"];
+/// `(ONNX file under models/, output folder under OUT_DIR)`. The last is the tiny model with its top
+/// layers re-initialised, for the model-randomisation sanity test: only its weights are used.
+const GRAPHS: [(&str, &str); 3] = [
+    ("tiny/classifier.onnx", "tiny"),
+    ("default/classifier.onnx", "default"),
+    ("tiny/randomised_top.onnx", "tiny_randomised_top"),
+];
 
 fn main() {
-    for name in MODELS {
-        let onnx = format!("../../models/{name}/classifier.onnx");
+    for (onnx, out) in GRAPHS {
+        let onnx = format!("../../models/{onnx}");
         println!("cargo:rerun-if-changed={onnx}");
         ModelGen::new()
             .input(&onnx)
-            .out_dir(&format!("{name}/"))
+            .out_dir(&format!("{out}/"))
             .load_strategy(LoadStrategy::None)
             .run_from_script();
     }

@@ -13,5 +13,5 @@ mod text;
 pub use assets::ModelAssets;
 pub use classifier::{Batch, Classifier, LoadError, Probes};
 pub use config::{ModelConfig, SpecialTokens};
-pub use gradlens_graph::{GraphInputs, GraphKind, GraphOutputs};
+pub use gradlens_graph::{GraphInputs, GraphKind, GraphOutputs, TINY_RANDOMISED_TOP_WEIGHTS_PATH};
 pub use text::{EncodedText, TextEncoder, TextError};
