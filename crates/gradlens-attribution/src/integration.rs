@@ -1,6 +1,7 @@
 //! Quadrature rules for path integrals over `alpha` in [0, 1] (Integrated Gradients and its kin).
-//! The points and weights follow Captum's `approximation_methods` conventions, so that results can be
-//! compared with it step for step.
+//! The points follow Captum's `approximation_methods` conventions, so that results can be compared with it
+//! step for step. The weights too, but for the trapezoid rule: Captum weights its `n` points (spaced
+//! `1/(n-1)`) by `1/n`, halved at the ends, which sums to `(n-1)/n`; here they are the rule's own `1/(n-1)`.
 
 use serde::{Deserialize, Serialize};
 

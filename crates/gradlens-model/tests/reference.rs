@@ -109,3 +109,18 @@ fn tiny_padded_batch_matches() {
 fn tiny_gradients_match_pytorch() {
     gradients_match_pytorch(GraphKind::Tiny);
 }
+
+#[test]
+fn default_forward_matches_onnxruntime() {
+    forward_matches_onnxruntime(GraphKind::Default);
+}
+
+#[test]
+fn default_padded_batch_matches() {
+    padded_batch_matches(GraphKind::Default);
+}
+
+#[test]
+fn default_gradients_match_pytorch() {
+    gradients_match_pytorch(GraphKind::Default);
+}
