@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what GradLens needs on a fresh machine, skipping whatever is already at the right version.
 #   tools/setup.sh serve   Rust's wasm target, Trunk and wasm-bindgen-cli (enough to build and serve the site)
-#   tools/setup.sh test    the above, plus Debian's Chromium and ChromeDriver for the browser tests
+#   tools/setup.sh test    the above, plus Debian's Chromium and ChromeDriver and playwright-core (npm) for
+#                          the browser tests; playwright-core drives that Chromium and never downloads one
 set -euo pipefail
 
 TRUNK_VERSION=0.21.14         # 0.22 needs a newer rustc than this machine's 1.95
@@ -30,4 +31,5 @@ if [ "$purpose" = test ]; then
         apt-get update -q
         apt-get install -y -q chromium chromium-driver
     fi
+    npm ci --no-audit --no-fund
 fi

@@ -48,7 +48,7 @@ struct Prediction {
 fn predict(model: &Classifier, text: &str) -> Result<Prediction, String> {
     let encoded = model.encode(text).map_err(|e| e.to_string())?;
     let logits = model.forward_batch(&model.batch(&[&encoded.ids])).logits;
-    let probabilities = softmax(logits, 1).into_data().to_vec::<f32>().map_err(|e| format!("{e:?}"))?;
+    let probabilities = softmax(logits, 1).into_data().try_to_vec::<f32>().map_err(|e| format!("{e:?}"))?;
     Ok(Prediction {
         classes: model.config().labels.iter().cloned().zip(probabilities).collect(),
         truncated: encoded.truncated,

@@ -1,5 +1,3 @@
-use gradlens_graph::GraphKind;
-
 /// The four files that make a model, as bytes.
 #[derive(Clone)]
 pub struct ModelAssets {
@@ -52,7 +50,7 @@ impl ModelAssets {
 
     /// Reads one of the models shipped in this repository (`models/<name>/`), with the weights that
     /// build.rs wrote. For native tools and tests run from a checkout.
-    pub fn shipped(kind: GraphKind) -> std::io::Result<Self> {
+    pub fn shipped(kind: gradlens_graph::GraphKind) -> std::io::Result<Self> {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models").join(kind.name());
         Self::from_paths(&dir, std::path::Path::new(kind.build_weights_path()))
     }
