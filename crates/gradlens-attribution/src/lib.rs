@@ -10,6 +10,7 @@ pub mod explanation;
 mod input;
 mod integration;
 pub mod methods;
+pub mod metrics;
 
 pub use baseline::Baseline;
 pub use explanation::{Attribution, Completeness, Explanation, ModelInfo, SCHEMA_VERSION};

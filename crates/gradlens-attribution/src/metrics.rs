@@ -1,0 +1,265 @@
+//! Faithfulness metrics: how much the model's belief in its prediction depends on the tokens an
+//! explanation ranks highest. Each metric describes itself (name, range, direction) so that a front end
+//! renders any of them without special cases, and records the conventions it used.
+//!
+//! `y` is the class predicted on the full input, `p_y` its probability, `T_k` the top `k` fraction of
+//! the candidate tokens by score. Perturbations are made on token ids (a token is replaced by [PAD] or
+//! deleted, later tokens moving up), and all perturbed copies of a text run in batches.
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::explanation::Conventions;
+use crate::input::{argmax, to_vec};
+use crate::ExplainedInput;
+use burn::tensor::activation::{log_softmax, softmax};
+
+/// How a token is taken out of the input.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Removal {
+    /// Its id becomes [PAD]; positions stay.
+    Replace,
+    /// It is deleted; later tokens move up one position (ERASER's convention).
+    #[default]
+    Delete,
+}
+
+/// Options every metric records with its value.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PerturbationOptions {
+    pub removal: Removal,
+    /// Whether [CLS] and [SEP] may be removed too (default: never).
+    pub include_special_tokens: bool,
+    /// Whether only tokens with a positive score count as evidence (default: all, ranked by score).
+    pub positive_only: bool,
+    /// Copies per forward pass.
+    pub batch_size: usize,
+}
+
+impl Default for PerturbationOptions {
+    fn default() -> Self {
+        Self { removal: Removal::Delete, include_special_tokens: false, positive_only: false, batch_size: 64 }
+    }
+}
+
+/// What a front end needs to show a metric.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MetricInfo {
+    pub name: String,
+    pub description: String,
+    /// The values the metric can take.
+    pub range: (f32, f32),
+    pub lower_is_better: bool,
+}
+
+/// A point of a deletion or insertion curve: the fraction of candidate tokens removed (inserted), and `p_y`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CurvePoint {
+    pub fraction: f32,
+    pub probability: f32,
+}
+
+/// A metric's value on one explanation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MetricValue {
+    pub metric: String,
+    pub value: f32,
+    /// For the curve metrics: the curve whose area is `value`.
+    pub curve: Option<Vec<CurvePoint>>,
+    pub conventions: Conventions,
+}
+
+/// The faithfulness metrics of the methods doc.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "metric", rename_all = "snake_case")]
+pub enum Metric {
+    /// DIG's log-odds: `log p_y(x with T_k replaced by [PAD]) - log p_y(x)` (always replacement).
+    LogOdds { k: f32 },
+    /// ERASER comprehensiveness: `p_y(x) - p_y(x without T_k)`.
+    Comprehensiveness { k: f32 },
+    /// ERASER sufficiency: `p_y(x) - p_y(only T_k)`.
+    Sufficiency { k: f32 },
+    /// Comprehensiveness averaged over k = 10%, 20%, ..., 100%.
+    AopcComprehensiveness,
+    /// Sufficiency averaged over k = 10%, 20%, ..., 100%.
+    AopcSufficiency,
+    /// Area under `p_y` as tokens are removed in score order.
+    DeletionArea,
+    /// Area under `p_y` as tokens are inserted in score order into the emptied input.
+    InsertionArea,
+}
+
+impl Metric {
+    /// The metrics `eval` reports by default (k = 20% as in DIG).
+    pub fn all_defaults() -> Vec<Metric> {
+        vec![
+            Metric::LogOdds { k: 0.2 },
+            Metric::Comprehensiveness { k: 0.2 },
+            Metric::Sufficiency { k: 0.2 },
+            Metric::AopcComprehensiveness,
+            Metric::AopcSufficiency,
+            Metric::DeletionArea,
+            Metric::InsertionArea,
+        ]
+    }
+
+    pub fn info(&self) -> MetricInfo {
+        let (name, description, range, lower_is_better) = match self {
+            Metric::LogOdds { .. } => ("log_odds", "change in log p(y) when the top tokens are replaced by [PAD]", (f32::NEG_INFINITY, f32::INFINITY), true),
+            Metric::Comprehensiveness { .. } => ("comprehensiveness", "drop in p(y) when the top tokens are deleted", (-1.0, 1.0), false),
+            Metric::Sufficiency { .. } => ("sufficiency", "drop in p(y) when only the top tokens are kept", (-1.0, 1.0), true),
+            Metric::AopcComprehensiveness => ("aopc_comprehensiveness", "comprehensiveness averaged over k = 10..100%", (-1.0, 1.0), false),
+            Metric::AopcSufficiency => ("aopc_sufficiency", "sufficiency averaged over k = 10..100%", (-1.0, 1.0), true),
+            Metric::DeletionArea => ("deletion_area", "area under p(y) as top tokens are removed one by one", (0.0, 1.0), true),
+            Metric::InsertionArea => ("insertion_area", "area under p(y) as top tokens are inserted one by one", (0.0, 1.0), false),
+        };
+        MetricInfo { name: name.into(), description: description.into(), range, lower_is_better }
+    }
+
+    /// The metric's value for token `scores` of `input` (one per token).
+    pub fn evaluate(&self, input: &ExplainedInput, scores: &[f32], options: &PerturbationOptions) -> MetricValue {
+        let ranking = Ranking::new(input, scores, options);
+        let y = argmax(&input.probabilities);
+        let full = input.probabilities[y];
+        let deleting = |removed: &[usize], removal: Removal| ranking.without(input, removed, removal);
+        let mut conventions = Conventions::new();
+        conventions.insert("class".into(), json!(input.model.config().labels[y]));
+        conventions.insert("include_special_tokens".into(), json!(options.include_special_tokens));
+        conventions.insert("positive_only".into(), json!(options.positive_only));
+        let (value, curve) = match *self {
+            Metric::LogOdds { k } => {
+                conventions.insert("k".into(), json!(k));
+                conventions.insert("removal".into(), json!(Removal::Replace));
+                let perturbed = deleting(ranking.top(k), Removal::Replace);
+                let log_p = log_probabilities(input, &[perturbed], y, options.batch_size)[0];
+                (log_p - full.ln(), None)
+            }
+            Metric::Comprehensiveness { k } | Metric::Sufficiency { k } => {
+                conventions.insert("k".into(), json!(k));
+                conventions.insert("removal".into(), json!(options.removal));
+                let sequence = match self {
+                    Metric::Comprehensiveness { .. } => deleting(ranking.top(k), options.removal),
+                    _ => deleting(ranking.rest(k), options.removal),
+                };
+                (full - probabilities(input, &[sequence], y, options.batch_size)[0], None)
+            }
+            Metric::AopcComprehensiveness | Metric::AopcSufficiency => {
+                conventions.insert("k".into(), json!("10%, 20%, ..., 100%"));
+                conventions.insert("removal".into(), json!(options.removal));
+                let sequences: Vec<Vec<u32>> = AOPC_FRACTIONS
+                    .iter()
+                    .map(|&k| match self {
+                        Metric::AopcComprehensiveness => deleting(ranking.top(k), options.removal),
+                        _ => deleting(ranking.rest(k), options.removal),
+                    })
+                    .collect();
+                let p = probabilities(input, &sequences, y, options.batch_size);
+                (p.iter().map(|p| full - p).sum::<f32>() / p.len() as f32, None)
+            }
+            Metric::DeletionArea | Metric::InsertionArea => {
+                conventions.insert("removal".into(), json!(options.removal));
+                let n = ranking.order.len();
+                let sequences: Vec<Vec<u32>> = (0..=n)
+                    .map(|i| match self {
+                        Metric::DeletionArea => deleting(&ranking.order[..i], options.removal),
+                        _ => deleting(&ranking.order[i..], options.removal),
+                    })
+                    .collect();
+                let p = probabilities(input, &sequences, y, options.batch_size);
+                let curve: Vec<CurvePoint> = p
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &probability)| CurvePoint { fraction: i as f32 / n.max(1) as f32, probability })
+                    .collect();
+                (area(&curve), Some(curve))
+            }
+        };
+        MetricValue { metric: self.info().name, value, curve, conventions }
+    }
+}
+
+const AOPC_FRACTIONS: [f32; 10] = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0];
+
+/// Candidate tokens in descending score order.
+struct Ranking {
+    order: Vec<usize>,
+}
+
+impl Ranking {
+    fn new(input: &ExplainedInput, scores: &[f32], options: &PerturbationOptions) -> Self {
+        let mut order: Vec<usize> = (0..input.len())
+            .filter(|&i| options.include_special_tokens || !input.encoded.is_special(i))
+            .filter(|&i| !options.positive_only || scores[i] > 0.0)
+            .collect();
+        // Stable: ties keep text order.
+        order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+        Self { order }
+    }
+
+    /// How many of the candidates make the top `k` fraction: `round(k n)`, at least one when k > 0.
+    fn count(&self, k: f32) -> usize {
+        let n = self.order.len();
+        if k <= 0.0 || n == 0 {
+            return 0;
+        }
+        ((k * n as f32).round() as usize).clamp(1, n)
+    }
+
+    fn top(&self, k: f32) -> &[usize] {
+        &self.order[..self.count(k)]
+    }
+
+    fn rest(&self, k: f32) -> &[usize] {
+        &self.order[self.count(k)..]
+    }
+
+    /// The input's token ids with the tokens at `removed` taken out.
+    fn without(&self, input: &ExplainedInput, removed: &[usize], removal: Removal) -> Vec<u32> {
+        let pad = input.model.config().special_tokens.pad;
+        let mut gone = vec![false; input.len()];
+        removed.iter().for_each(|&i| gone[i] = true);
+        let kept: Vec<u32> = input
+            .encoded
+            .ids
+            .iter()
+            .zip(&gone)
+            .filter_map(|(&id, &gone)| match (gone, removal) {
+                (false, _) => Some(id),
+                (true, Removal::Replace) => Some(pad),
+                (true, Removal::Delete) => None,
+            })
+            .collect();
+        // Deleting every token, special ones included, leaves a lone [PAD]: the model needs one token.
+        if kept.is_empty() { vec![pad] } else { kept }
+    }
+}
+
+/// `p_y` of each token-id sequence, batched.
+fn probabilities(input: &ExplainedInput, sequences: &[Vec<u32>], y: usize, batch_size: usize) -> Vec<f32> {
+    class_scores(input, sequences, y, batch_size, false)
+}
+
+/// `log p_y` of each token-id sequence, batched.
+fn log_probabilities(input: &ExplainedInput, sequences: &[Vec<u32>], y: usize, batch_size: usize) -> Vec<f32> {
+    class_scores(input, sequences, y, batch_size, true)
+}
+
+fn class_scores(input: &ExplainedInput, sequences: &[Vec<u32>], y: usize, batch_size: usize, log: bool) -> Vec<f32> {
+    let model = input.model;
+    let classes = model.config().labels.len();
+    let mut out = Vec::with_capacity(sequences.len());
+    for chunk in sequences.chunks(batch_size.max(1)) {
+        let refs: Vec<&[u32]> = chunk.iter().map(Vec::as_slice).collect();
+        let logits = model.forward_batch(&model.batch(&refs)).logits.detach();
+        let scores = to_vec(if log { log_softmax(logits, 1) } else { softmax(logits, 1) });
+        out.extend(scores.chunks_exact(classes).map(|row| row[y]));
+    }
+    out
+}
+
+/// Trapezoid area under a curve over [0, 1].
+fn area(curve: &[CurvePoint]) -> f32 {
+    curve.windows(2).map(|w| (w[1].fraction - w[0].fraction) * (w[0].probability + w[1].probability) / 2.0).sum()
+}
