@@ -101,6 +101,11 @@ impl Classifier {
             .reshape([batch, seq, self.config.hidden_size])
     }
 
+    /// The whole `[V, H]` word-embedding table: discretized paths search it for anchor words.
+    pub fn word_embeddings(&self) -> &Tensor<2> {
+        &self.word_embeddings
+    }
+
     /// The embedding row of one token id, `[H]`: baselines are built from these.
     pub fn token_embedding(&self, id: u32) -> Tensor<1> {
         self.word_embeddings.clone().slice([id as usize..id as usize + 1]).reshape([self.config.hidden_size])

@@ -2,6 +2,7 @@
 //! ends can pick methods by name, and every method reports the conventions it used.
 
 mod attention;
+mod discretized;
 mod gradient;
 mod integrated_gradients;
 mod occlusion;
@@ -10,6 +11,7 @@ mod smooth_grad;
 use serde::{Deserialize, Serialize};
 
 pub use attention::{AttentionRollout, GradSam, GradSamReading, GradientWeightedRollout, LayerGam, RawAttention};
+pub use discretized::{AnchorSearch, AnchorStrategy, DiscretizedIntegratedGradients, Distance};
 pub use gradient::{GradientXInput, Saliency, SaliencyNorm};
 pub use integrated_gradients::IntegratedGradients;
 pub use occlusion::{Occlusion, OcclusionMode};
@@ -49,6 +51,8 @@ pub enum Method {
     AttentionRollout(AttentionRollout),
     GradientWeightedRollout(GradientWeightedRollout),
     Occlusion(Occlusion),
+    Dig(DiscretizedIntegratedGradients),
+    Udig(DiscretizedIntegratedGradients),
 }
 
 impl Method {
@@ -65,6 +69,8 @@ impl Method {
             Method::AttentionRollout(AttentionRollout),
             Method::GradientWeightedRollout(GradientWeightedRollout),
             Method::Occlusion(Occlusion::default()),
+            Method::Dig(DiscretizedIntegratedGradients::dig()),
+            Method::Udig(DiscretizedIntegratedGradients::udig()),
         ]
     }
 
@@ -85,6 +91,7 @@ impl Method {
             Method::AttentionRollout(m) => m,
             Method::GradientWeightedRollout(m) => m,
             Method::Occlusion(m) => m,
+            Method::Dig(m) | Method::Udig(m) => m,
         }
     }
 }
