@@ -1,6 +1,7 @@
 //! `gradlens`: explain a classifier's predictions from the command line.
 
 mod bench;
+mod eval;
 mod terminal;
 
 use std::io::{BufRead, IsTerminal, Read, Write};
@@ -30,6 +31,8 @@ enum Command {
     /// Time methods on a set of texts, and the bare forward / forward+backward pass (JSON lines out;
     /// tools/benchmark.py runs it beside PyTorch + Captum and prints the ratios).
     Bench(bench::BenchArgs),
+    /// Faithfulness of methods over a labelled dataset: a table of metrics, curves, resumable.
+    Eval(eval::EvalArgs),
 }
 
 #[derive(Parser)]
@@ -110,6 +113,7 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Explain(args) => explain(args),
         Command::Bench(args) => bench::run(args),
+        Command::Eval(args) => eval::run(args),
     }
 }
 

@@ -86,3 +86,50 @@ fn bad_requests_fail_with_a_clear_message() {
         assert!(stderr.contains(message), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn eval_writes_a_table_and_curves_and_resumes_without_losing_rows() {
+    let dir = std::env::temp_dir().join(format!("gradlens-eval-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let data = dir.join("data.jsonl");
+    std::fs::write(
+        &data,
+        "{\"id\": \"a\", \"text\": \"A gorgeous, witty movie.\", \"label\": 1}\n{\"id\": \"b\", \"text\": \"Dull and far too long.\", \"label\": 0}\n{\"id\": \"c\", \"text\": \"Not bad at all, in fact quite good.\", \"label\": 1}\n",
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let run = || {
+        let o = gradlens(&["eval", "--model", "tiny", "-m", "saliency,occlusion", "--data", data.to_str().unwrap(), "--out", out.to_str().unwrap()], None);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let table = run();
+    assert!(table.contains("| saliency |") && table.contains("| occlusion |") && table.contains("comprehensiveness"), "{table}");
+    let rows = std::fs::read_to_string(out.join("rows.jsonl")).unwrap();
+    assert_eq!(rows.lines().count(), 3);
+
+    // An interrupted run: one finished row and half of the next.
+    let first = rows.lines().next().unwrap().to_owned();
+    std::fs::write(out.join("rows.jsonl"), format!("{first}\n{}", &rows.lines().nth(1).unwrap()[..20])).unwrap();
+    let resumed_table = run();
+    let resumed = std::fs::read_to_string(out.join("rows.jsonl")).unwrap();
+    assert_eq!(resumed.lines().count(), 3);
+    assert_eq!(resumed.lines().next().unwrap(), first, "the finished row is kept as it was");
+    let ids: Vec<String> = resumed.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["id"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(ids, ["a", "b", "c"]);
+    // Same rows, same table (timings aside).
+    let strip = |t: &str| t.lines().map(|l| l.rsplit_once('|').map_or(l, |(head, _)| head).to_owned()).collect::<Vec<_>>();
+    assert_eq!(strip(&table.replace(" |\n", "\n")), strip(&resumed_table.replace(" |\n", "\n")));
+
+    let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["texts"], 3);
+    assert!(summary["methods"]["saliency"]["comprehensiveness"]["mean"].is_number());
+    for svg in ["deletion.svg", "insertion.svg"] {
+        let text = std::fs::read_to_string(out.join(svg)).unwrap();
+        let doc = roxmltree::Document::parse(&text).expect("well-formed SVG");
+        assert_eq!(doc.root_element().tag_name().name(), "svg");
+        assert_eq!(doc.descendants().filter(|n| n.has_tag_name("polyline")).count(), 2, "{svg}: one line per method");
+        assert!(doc.descendants().all(|n| !n.has_tag_name("script")));
+    }
+}

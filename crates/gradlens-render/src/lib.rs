@@ -1,4 +1,5 @@
 //! Turns an [`Explanation`] into things people look at. Everything here reads only the result type.
 
+pub mod chart;
 pub mod color;
 pub mod html;

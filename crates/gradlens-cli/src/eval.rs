@@ -1,0 +1,231 @@
+//! `gradlens eval`: methods x faithfulness metrics over a labelled JSONL dataset.
+//!
+//! Each finished text is appended to `rows.jsonl` in the output folder as soon as it is done, so an
+//! interrupted run continues where it stopped and loses no finished row. The summary (mean and 95%
+//! interval per method and metric, time per text) and the mean deletion/insertion curves are written as
+//! JSON, Markdown and SVG.
+
+use std::collections::{BTreeMap, HashSet};
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use gradlens_attribution::metrics::{Metric, MetricValue, PerturbationOptions, Removal};
+use gradlens_attribution::{AttributionMethod, ExplainedInput, Explanation, Method, Target};
+use gradlens_render::chart::{Series, line_chart};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::{Deserialize, Serialize};
+
+use crate::load_model;
+
+#[derive(Parser)]
+pub struct EvalArgs {
+    /// Labelled JSONL (objects with "text", and "id" to resume by; default: the test split).
+    #[arg(long, default_value = "data/test.jsonl")]
+    data: PathBuf,
+    /// Methods to evaluate.
+    #[arg(short, long, value_delimiter = ',', default_values = ["saliency", "gradient_x_input", "integrated_gradients", "dig", "udig"])]
+    method: Vec<String>,
+    /// Evaluate only the first N texts.
+    #[arg(long)]
+    limit: Option<usize>,
+    /// Output folder (rows.jsonl, summary.json, summary.md, curves.json, deletion.svg, insertion.svg).
+    #[arg(long, default_value = "target/eval")]
+    out: PathBuf,
+    /// How comprehensiveness, sufficiency and the curves take tokens out (log-odds always replaces).
+    #[arg(long, value_enum, default_value_t = RemovalArg::Delete)]
+    removal: RemovalArg,
+    /// Only tokens with a positive score count as evidence.
+    #[arg(long)]
+    positive_only: bool,
+    /// Let [CLS] and [SEP] be removed too.
+    #[arg(long)]
+    include_special_tokens: bool,
+    #[arg(long, default_value = "default")]
+    model: String,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum RemovalArg {
+    Delete,
+    Replace,
+}
+
+/// One text's results: per method, its time and metric values.
+#[derive(Serialize, Deserialize)]
+struct Row {
+    id: String,
+    methods: BTreeMap<String, MethodRow>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct MethodRow {
+    seconds: f64,
+    metrics: Vec<MetricValue>,
+}
+
+pub fn run(args: EvalArgs) -> Result<()> {
+    let methods: Vec<Method> = args
+        .method
+        .iter()
+        .map(|m| Method::by_name(m).with_context(|| format!("no method called '{m}'")))
+        .collect::<Result<_>>()?;
+    let options = PerturbationOptions {
+        removal: match args.removal {
+            RemovalArg::Delete => Removal::Delete,
+            RemovalArg::Replace => Removal::Replace,
+        },
+        positive_only: args.positive_only,
+        include_special_tokens: args.include_special_tokens,
+        ..Default::default()
+    };
+    let metrics = Metric::all_defaults();
+    let model = load_model(&args.model)?;
+    let texts = read_dataset(&args.data, args.limit)?;
+
+    std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
+    let rows_path = args.out.join("rows.jsonl");
+    let mut rows = read_rows(&rows_path)?;
+    let method_names: Vec<&str> = methods.iter().map(|m| m.name()).collect();
+    rows.retain(|r| method_names.iter().all(|m| r.methods.contains_key(*m)));
+    let done: HashSet<String> = rows.iter().map(|r| r.id.clone()).collect();
+    // Rewrite the file with complete rows only, so that a row cut off mid-write is not kept.
+    let mut file = std::fs::File::create(&rows_path)?;
+    for row in &rows {
+        writeln!(file, "{}", serde_json::to_string(row)?)?;
+    }
+
+    let todo: Vec<&(String, String)> = texts.iter().filter(|(id, _)| !done.contains(id)).collect();
+    let bar = ProgressBar::new(texts.len() as u64)
+        .with_style(ProgressStyle::with_template("{bar:40} {pos}/{len} texts {elapsed} (eta {eta}) {msg}").expect("a template"));
+    bar.set_position((texts.len() - todo.len()) as u64);
+    for (id, text) in todo {
+        let input = match ExplainedInput::new(&model, text, Target::Predicted) {
+            Ok(input) => input,
+            Err(e) => {
+                bar.suspend(|| eprintln!("{id}: skipped: {e}"));
+                bar.inc(1);
+                continue;
+            }
+        };
+        let mut row = Row { id: id.clone(), methods: BTreeMap::new() };
+        for method in &methods {
+            bar.set_message(method.name());
+            let mut explanation = Explanation::of(&input);
+            let attribution = explanation.add(&input, method);
+            let values = metrics.iter().map(|m| m.evaluate(&input, &attribution.token_scores, &options)).collect();
+            row.methods.insert(method.name().to_owned(), MethodRow { seconds: attribution.seconds, metrics: values });
+        }
+        writeln!(file, "{}", serde_json::to_string(&row)?)?;
+        file.flush()?;
+        rows.push(row);
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    summarise(&args, &method_names, &metrics, &rows)
+}
+
+fn read_dataset(path: &PathBuf, limit: Option<usize>) -> Result<Vec<(String, String)>> {
+    let file = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut texts = Vec::new();
+    for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
+        let line = line?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let row: serde_json::Value = serde_json::from_str(&line).with_context(|| format!("{}:{}: not JSON", path.display(), n + 1))?;
+        let text = row["text"].as_str().with_context(|| format!("{}:{}: no \"text\" field", path.display(), n + 1))?;
+        let id = row["id"].as_str().map_or_else(|| format!("line-{}", n + 1), str::to_owned);
+        texts.push((id, text.to_owned()));
+    }
+    texts.truncate(limit.unwrap_or(usize::MAX));
+    Ok(texts)
+}
+
+/// Finished rows of an earlier run; a last line cut off by an interruption is dropped.
+fn read_rows(path: &PathBuf) -> Result<Vec<Row>> {
+    let Ok(text) = std::fs::read_to_string(path) else { return Ok(Vec::new()) };
+    Ok(text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect())
+}
+
+/// Mean and half-width of the 95% interval (normal approximation).
+fn mean_interval(values: &[f32]) -> (f32, f32) {
+    let n = values.len() as f32;
+    let mean = values.iter().sum::<f32>() / n;
+    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / (n - 1.0).max(1.0);
+    (mean, 1.96 * (var / n).sqrt())
+}
+
+/// A curve's probability at `fraction`, by linear interpolation.
+fn at(curve: &[gradlens_attribution::metrics::CurvePoint], fraction: f32) -> f32 {
+    let i = curve.partition_point(|p| p.fraction < fraction);
+    match (i.checked_sub(1).map(|j| curve[j]), curve.get(i)) {
+        (Some(a), Some(b)) if b.fraction > a.fraction => {
+            a.probability + (b.probability - a.probability) * (fraction - a.fraction) / (b.fraction - a.fraction)
+        }
+        (_, Some(b)) => b.probability,
+        (Some(a), None) => a.probability,
+        (None, None) => f32::NAN,
+    }
+}
+
+fn summarise(args: &EvalArgs, methods: &[&str], metrics: &[Metric], rows: &[Row]) -> Result<()> {
+    let grid: Vec<f32> = (0..=20).map(|i| i as f32 / 20.0).collect();
+    let mut summary = serde_json::Map::new();
+    let mut curves = serde_json::Map::new();
+    let infos: Vec<_> = metrics.iter().map(Metric::info).collect();
+    let mut table = format!(
+        "texts: {}\n\n| method | {} | s/text |\n|---|{}---|\n",
+        rows.len(),
+        infos.iter().map(|i| format!("{} {}", i.name, if i.lower_is_better { "↓" } else { "↑" })).collect::<Vec<_>>().join(" | "),
+        "---|".repeat(infos.len())
+    );
+    let (mut deletion, mut insertion) = (Vec::new(), Vec::new());
+    for method in methods {
+        let per_method: Vec<&MethodRow> = rows.iter().filter_map(|r| r.methods.get(*method)).collect();
+        if per_method.is_empty() {
+            continue;
+        }
+        let seconds = per_method.iter().map(|r| r.seconds).sum::<f64>() / per_method.len() as f64;
+        let mut cells = Vec::new();
+        let mut entry = serde_json::Map::new();
+        for (k, info) in infos.iter().enumerate() {
+            let values: Vec<f32> = per_method.iter().map(|r| r.metrics[k].value).collect();
+            let (mean, half) = mean_interval(&values);
+            cells.push(format!("{mean:.3} ± {half:.3}"));
+            entry.insert(info.name.clone(), serde_json::json!({"mean": mean, "ci95": half, "n": values.len()}));
+            if let Some(series) = match info.name.as_str() {
+                "deletion_area" => Some(&mut deletion),
+                "insertion_area" => Some(&mut insertion),
+                _ => None,
+            } {
+                let mean_curve: Vec<(f32, f32)> = grid
+                    .iter()
+                    .map(|&f| {
+                        let ps: Vec<f32> = per_method.iter().filter_map(|r| r.metrics[k].curve.as_deref()).map(|c| at(c, f)).collect();
+                        (f, ps.iter().sum::<f32>() / ps.len().max(1) as f32)
+                    })
+                    .collect();
+                curves.insert(format!("{method}.{}", info.name), serde_json::json!(mean_curve));
+                series.push(Series { name: (*method).to_owned(), points: mean_curve });
+            }
+        }
+        entry.insert("seconds_per_text".into(), serde_json::json!(seconds));
+        summary.insert((*method).to_owned(), entry.into());
+        table.push_str(&format!("| {method} | {} | {seconds:.3} |\n", cells.join(" | ")));
+    }
+    let out = &args.out;
+    std::fs::write(out.join("summary.json"), serde_json::to_string_pretty(&serde_json::json!({
+        "texts": rows.len(),
+        "metrics": infos,
+        "methods": summary,
+    }))?)?;
+    std::fs::write(out.join("summary.md"), &table)?;
+    std::fs::write(out.join("curves.json"), serde_json::to_string(&curves)?)?;
+    std::fs::write(out.join("deletion.svg"), line_chart("Deletion curve (lower is better)", "fraction of tokens removed", "p(predicted class)", &deletion))?;
+    std::fs::write(out.join("insertion.svg"), line_chart("Insertion curve (higher is better)", "fraction of tokens inserted", "p(predicted class)", &insertion))?;
+    print!("{table}");
+    eprintln!("written to {}", out.display());
+    Ok(())
+}

@@ -1,0 +1,60 @@
+//! Line charts as standalone SVG (the deletion and insertion curves): one series per method, axes from 0
+//! to 1, a legend. Text is escaped by the `svg` crate.
+
+use svg::Document;
+use svg::node::element::{Line, Polyline, Rectangle, Text};
+
+/// One line: a name and its `(x, y)` points, both in [0, 1].
+pub struct Series {
+    pub name: String,
+    pub points: Vec<(f32, f32)>,
+}
+
+/// Colours for up to eight series (Okabe-Ito, distinguishable with colour-vision deficiencies).
+const PALETTE: [&str; 8] = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"];
+
+const WIDTH: f32 = 460.0;
+const HEIGHT: f32 = 300.0;
+const LEFT: f32 = 48.0;
+const RIGHT: f32 = 170.0;
+const TOP: f32 = 28.0;
+const BOTTOM: f32 = 44.0;
+
+/// An SVG document: `title`, the axes' labels, and every series.
+pub fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[Series]) -> String {
+    let plot_w = WIDTH - LEFT - RIGHT;
+    let plot_h = HEIGHT - TOP - BOTTOM;
+    let x = |v: f32| LEFT + v.clamp(0.0, 1.0) * plot_w;
+    let y = |v: f32| TOP + (1.0 - v.clamp(0.0, 1.0)) * plot_h;
+    let text = |content: &str, px: f32, py: f32, anchor: &str| {
+        Text::new(content).set("x", px).set("y", py).set("text-anchor", anchor).set("font-size", 11).set("font-family", "sans-serif")
+    };
+    let mut doc = Document::new()
+        .set("viewBox", (0, 0, WIDTH, HEIGHT))
+        .set("width", WIDTH)
+        .set("height", HEIGHT)
+        .set("role", "img")
+        .add(Rectangle::new().set("width", WIDTH).set("height", HEIGHT).set("fill", "#fff"))
+        .add(text(title, WIDTH / 2.0, 16.0, "middle").set("font-size", 13));
+    for tick in [0.0f32, 0.25, 0.5, 0.75, 1.0] {
+        doc = doc
+            .add(Line::new().set("x1", x(0.0)).set("x2", x(1.0)).set("y1", y(tick)).set("y2", y(tick)).set("stroke", "#e5e5e5"))
+            .add(text(&format!("{tick}"), x(0.0) - 6.0, y(tick) + 4.0, "end"))
+            .add(text(&format!("{tick}"), x(tick), y(0.0) + 16.0, "middle"));
+    }
+    doc = doc
+        .add(Line::new().set("x1", x(0.0)).set("x2", x(0.0)).set("y1", y(0.0)).set("y2", y(1.0)).set("stroke", "#333"))
+        .add(Line::new().set("x1", x(0.0)).set("x2", x(1.0)).set("y1", y(0.0)).set("y2", y(0.0)).set("stroke", "#333"))
+        .add(text(x_label, x(0.5), HEIGHT - 8.0, "middle"))
+        .add(text(y_label, 12.0, y(0.5), "middle").set("transform", format!("rotate(-90 12 {})", y(0.5))));
+    for (i, s) in series.iter().enumerate() {
+        let color = PALETTE[i % PALETTE.len()];
+        let points: Vec<String> = s.points.iter().map(|&(px, py)| format!("{:.1},{:.1}", x(px), y(py))).collect();
+        let legend_y = TOP + 14.0 * i as f32 + 6.0;
+        doc = doc
+            .add(Polyline::new().set("points", points.join(" ")).set("fill", "none").set("stroke", color).set("stroke-width", 1.8))
+            .add(Line::new().set("x1", WIDTH - RIGHT + 10.0).set("x2", WIDTH - RIGHT + 26.0).set("y1", legend_y).set("y2", legend_y).set("stroke", color).set("stroke-width", 3))
+            .add(text(&s.name, WIDTH - RIGHT + 30.0, legend_y + 4.0, "start"));
+    }
+    doc.to_string()
+}
