@@ -89,18 +89,6 @@ impl DiscretizedIntegratedGradients {
     }
 }
 
-/// Row-major `[rows, width]` values on the host.
-struct Rows {
-    values: Vec<f32>,
-    width: usize,
-}
-
-impl Rows {
-    fn row(&self, i: usize) -> &[f32] {
-        &self.values[i * self.width..(i + 1) * self.width]
-    }
-}
-
 impl AttributionMethod for DiscretizedIntegratedGradients {
     fn name(&self) -> &'static str {
         if self.is_uniform() { "udig" } else { "dig" }
@@ -108,72 +96,66 @@ impl AttributionMethod for DiscretizedIntegratedGradients {
 
     fn attribute(&self, input: &ExplainedInput) -> MethodOutput {
         let [_, s, h] = input.embeddings.dims();
-        let x = Rows { values: to_vec(input.embeddings.clone()), width: h };
-        let b = Rows { values: to_vec(self.baseline.embeddings(input)), width: h };
+        let device = input.device();
         let words: Vec<usize> = (0..s).filter(|&i| !input.encoded.is_special(i)).collect();
+        let p = words.len();
+        let word_index = Tensor::<1, Int>::from_data(TensorData::new(words.iter().map(|&i| i as i64).collect::<Vec<_>>(), [p]), device);
+        let x = input.embeddings.clone().reshape([s, h]);
+        let b = self.baseline.embeddings(input).reshape([s, h]);
+        let (x_words, b_words) = (x.clone().select(0, word_index.clone()), b.clone().select(0, word_index));
         let anchors = Anchors::new(input);
+        let (neighbors, distance) = match self.search {
+            AnchorSearch::NeighboursOfCurrentWord { neighbors } => (neighbors, Distance::L2),
+            AnchorSearch::NeighboursOfStraightLine { neighbors, distance } => (neighbors, distance),
+        };
 
-        // paths[p] = points from the input to the baseline for word position words[p].
-        let mut paths: Vec<Vec<Vec<f32>>> = words.iter().map(|&i| vec![x.row(i).to_vec()]).collect();
+        // The path of every word position at once, `[P, H]` per point, from the input to the baseline.
+        let mut path = vec![x_words.clone()];
         let mut used: Vec<Vec<u32>> = words.iter().map(|&i| vec![input.encoded.ids[i]]).collect();
         let mut approximation_error = 0.0f32;
         for step in 1..=self.steps {
-            let queries: Vec<Vec<f32>> = match self.search {
+            let queries = match self.search {
                 AnchorSearch::NeighboursOfCurrentWord { .. } => {
-                    used.iter().map(|u| anchors.table.row(*u.last().expect("a word") as usize).to_vec()).collect()
+                    anchors.rows(used.iter().map(|u| *u.last().expect("a word")))
                 }
-                AnchorSearch::NeighboursOfStraightLine { .. } => words
-                    .iter()
-                    .map(|&i| {
-                        let t = step as f32 / self.steps as f32;
-                        x.row(i).iter().zip(b.row(i)).map(|(xi, bi)| xi - t * (xi - bi)).collect()
-                    })
-                    .collect(),
+                AnchorSearch::NeighboursOfStraightLine { .. } => {
+                    let t = step as f32 / self.steps as f32;
+                    x_words.clone() - (x_words.clone() - b_words.clone()) * t
+                }
             };
-            let (neighbors, distance) = match self.search {
-                AnchorSearch::NeighboursOfCurrentWord { neighbors } => (neighbors, Distance::L2),
-                AnchorSearch::NeighboursOfStraightLine { neighbors, distance } => (neighbors, distance),
-            };
-            let (candidates, nearest) = anchors.nearest(&queries, neighbors + self.steps + 1, distance);
-            approximation_error += nearest.iter().sum::<f32>() / nearest.len().max(1) as f32;
-            for (p, &i) in words.iter().enumerate() {
-                let current = paths[p].last().expect("the input").clone();
-                let options = candidates[p].iter().filter(|c| !used[p].contains(c)).take(neighbors);
-                let key = |m: &Monotonised| match self.strategy {
-                    AnchorStrategy::Greedy => m.distance,
-                    AnchorStrategy::MaxCount => -(m.monotone_dims as f32),
-                };
-                // Ties go to the nearer candidate (the first in search order).
-                let (word, point) = options
-                    .map(|&c| (c, self.monotonise(anchors.table.row(c as usize), &current, b.row(i))))
-                    .reduce(|best, next| if key(&next.1) < key(&best.1) { next } else { best })
-                    .expect("the vocabulary has more words than the path");
-                used[p].push(word);
-                paths[p].push(point.point);
-            }
+            // Enough neighbours that `neighbors` remain after dropping the words already on the path.
+            let (nearest, distance_to_nearest) = anchors.nearest(queries, neighbors + step, distance);
+            approximation_error += distance_to_nearest;
+            let candidates: Vec<u32> = nearest
+                .iter()
+                .zip(&used)
+                .flat_map(|(row, used)| row.iter().filter(|c| !used.contains(c)).take(neighbors).copied().collect::<Vec<_>>())
+                .collect();
+            let current = path.last().expect("the input").clone();
+            let (chosen, point) = self.choose(&anchors, candidates, neighbors, current, b_words.clone());
+            used.iter_mut().zip(chosen).for_each(|(u, c)| u.push(c));
+            path.push(point);
         }
-        for (p, &i) in words.iter().enumerate() {
-            paths[p].push(b.row(i).to_vec());
-            paths[p].reverse();
-            paths[p] = upscale(std::mem::take(&mut paths[p]), self.factor);
-        }
+        path.push(b_words);
+        path.reverse();
+        let path = upscale(path, self.factor);
 
-        // Every path point is a whole input: word tokens on their paths, special tokens fixed.
-        let length = paths.first().map_or(2, Vec::len);
-        let mut points = Vec::with_capacity(length * s * h);
-        for k in 0..length {
-            for i in 0..s {
-                match words.iter().position(|&w| w == i) {
-                    Some(p) => points.extend_from_slice(&paths[p][k]),
-                    None => points.extend_from_slice(x.row(i)),
-                }
-            }
-        }
-        let points = Tensor::<3>::from_data(TensorData::new(points, [length, s, h]), input.device());
+        // Every path point is a whole input: word tokens on their paths, special tokens fixed. `scatter`
+        // puts the `[P, H]` word rows back at their positions (a one-hot `[S, P]` product, exact).
+        let mut scatter = vec![0.0f32; s * p];
+        words.iter().enumerate().for_each(|(k, &i)| scatter[i * p + k] = 1.0);
+        let scatter = Tensor::<2>::from_data(TensorData::new(scatter, [s, p]), device);
+        let mut keep = vec![1.0f32; s];
+        words.iter().for_each(|&i| keep[i] = 0.0);
+        let specials = x * Tensor::<1>::from_data(TensorData::new(keep, [s]), device).reshape([s, 1]);
+        let length = path.len();
+        let points: Vec<Tensor<2>> = path.into_iter().map(|w| specials.clone() + scatter.clone().matmul(w)).collect();
+        let points = Tensor::stack::<3>(points, 0);
+
         let mut scores = vec![0.0f32; s];
-        let starts: Vec<usize> = (0..length - 1).step_by(self.internal_batch_size.max(1)).collect();
-        for start in starts {
-            let c = (length - 1 - start).min(self.internal_batch_size.max(1));
+        let chunk = self.internal_batch_size.max(1);
+        for start in (0..length - 1).step_by(chunk) {
+            let c = (length - 1 - start).min(chunk);
             let at = points.clone().narrow(0, start, c);
             let step = points.clone().narrow(0, start + 1, c) - at.clone();
             let contribution = to_vec((input.gradients(at).embeddings * step).sum_dims(&[0, 2]).reshape([s]));
@@ -199,41 +181,39 @@ impl AttributionMethod for DiscretizedIntegratedGradients {
     }
 }
 
-struct Monotonised {
-    point: Vec<f32>,
-    /// L2 distance between the candidate and its monotonised version.
-    distance: f32,
-    monotone_dims: usize,
-}
-
 impl DiscretizedIntegratedGradients {
-    /// Keeps the dimensions of `candidate` that lie between `current` and `baseline`; moves the others a
-    /// `1/steps` step from `current` toward `baseline`.
-    fn monotonise(&self, candidate: &[f32], current: &[f32], baseline: &[f32]) -> Monotonised {
-        let mut point = Vec::with_capacity(candidate.len());
-        let (mut distance, mut monotone_dims) = (0.0f32, 0);
-        for ((&w, &c), &b) in candidate.iter().zip(current).zip(baseline) {
-            let (lo, hi) = if c <= b { (c, b) } else { (b, c) };
-            let v = if (lo..=hi).contains(&w) {
-                monotone_dims += 1;
-                w
-            } else {
-                c - (c - b) / self.steps as f32
-            };
-            distance += (w - v) * (w - v);
-            point.push(v);
-        }
-        Monotonised { point, distance: distance.sqrt(), monotone_dims }
+    /// For each of the `P` word positions, picks one of its `k` candidate words (`candidates`, `P x k`
+    /// ids) and returns the words and their monotonised embeddings `[P, H]`. Monotonising keeps the
+    /// dimensions of a candidate that lie between `current` and `baseline` and moves the others a
+    /// `1/steps` step from `current` toward `baseline`. Ties go to the nearer candidate.
+    fn choose(&self, anchors: &Anchors, candidates: Vec<u32>, k: usize, current: Tensor<2>, baseline: Tensor<2>) -> (Vec<u32>, Tensor<2>) {
+        let [p, h] = current.dims();
+        let w = anchors.rows(candidates.iter().copied()).reshape([p, k, h]);
+        let expand = |t: Tensor<2>| t.unsqueeze_dim::<3>(1).repeat_dim(1, k);
+        let (c, b) = (expand(current), expand(baseline));
+        let (lo, hi) = (c.clone().min_pair(b.clone()), c.clone().max_pair(b.clone()));
+        let inside = w.clone().greater_equal(lo).bool_and(w.clone().lower_equal(hi));
+        let stepped = c.clone() - (c - b) / self.steps as f32;
+        let monotonised = stepped.mask_where(inside.clone(), w.clone());
+        let key = match self.strategy {
+            AnchorStrategy::Greedy => (w - monotonised.clone()).powf_scalar(2.0).sum_dim(2),
+            AnchorStrategy::MaxCount => inside.float().sum_dim(2).neg(),
+        };
+        let choice = key.argmin(1);
+        let picked: Vec<usize> =
+            choice.clone().into_data().convert::<i64>().try_to_vec::<i64>().expect("int indices").into_iter().map(|i| i as usize).collect();
+        let point = monotonised.gather(1, choice.reshape([p, 1, 1]).repeat_dim(2, h)).reshape([p, h]);
+        (picked.iter().enumerate().map(|(row, &j)| candidates[row * k + j]).collect(), point)
     }
 }
 
 /// Inserts the midpoint between every pair of consecutive points, `factor` times.
-fn upscale(mut path: Vec<Vec<f32>>, factor: u32) -> Vec<Vec<f32>> {
+fn upscale(mut path: Vec<Tensor<2>>, factor: u32) -> Vec<Tensor<2>> {
     for _ in 0..factor {
         let mut finer = Vec::with_capacity(2 * path.len() - 1);
         for pair in path.windows(2) {
             finer.push(pair[0].clone());
-            finer.push(pair[0].iter().zip(&pair[1]).map(|(a, b)| (a + b) / 2.0).collect());
+            finer.push((pair[0].clone() + pair[1].clone()) / 2.0);
         }
         finer.push(path.last().expect("a path").clone());
         path = finer;
@@ -244,48 +224,49 @@ fn upscale(mut path: Vec<Vec<f32>>, factor: u32) -> Vec<Vec<f32>> {
 /// The vocabulary, for nearest-word searches on the device.
 struct Anchors<'a> {
     input: &'a ExplainedInput<'a>,
-    /// The table on the host, to read candidate rows.
-    table: Rows,
-    /// `[V]` squared norms, on the device.
-    norms: Tensor<1>,
+    /// `[V, H]` word embeddings.
+    table: Tensor<2>,
+    /// `[1, V]` their squared norms.
+    norms: Tensor<2>,
 }
 
 impl<'a> Anchors<'a> {
     fn new(input: &'a ExplainedInput<'a>) -> Self {
         let table = input.model.word_embeddings().clone();
-        let [_, h] = table.dims();
-        let norms = table.clone().powf_scalar(2.0).sum_dim(1).squeeze_dim(1);
-        Self { input, table: Rows { values: to_vec(table), width: h }, norms }
+        let norms = table.clone().powf_scalar(2.0).sum_dim(1).transpose();
+        Self { input, table, norms }
     }
 
-    /// For each query, the ids of the `k` nearest vocabulary words, nearest first, and the distance to
-    /// the nearest one.
-    fn nearest(&self, queries: &[Vec<f32>], k: usize, distance: Distance) -> (Vec<Vec<u32>>, Vec<f32>) {
-        let (q, h) = (queries.len(), self.table.width);
-        let device = self.input.device();
-        let flat: Vec<f32> = queries.iter().flatten().copied().collect();
-        let queries = Tensor::<2>::from_data(TensorData::new(flat, [q, h]), device);
-        let table = self.input.model.word_embeddings().clone();
-        let dot = queries.clone().matmul(table.transpose());
+    /// `[N, H]` embedding rows of the given word ids.
+    fn rows(&self, ids: impl Iterator<Item = u32>) -> Tensor<2> {
+        let ids: Vec<i64> = ids.map(i64::from).collect();
+        let n = ids.len();
+        self.table.clone().select(0, Tensor::from_data(TensorData::new(ids, [n]), self.input.device()))
+    }
+
+    /// For each `[Q, H]` query, the ids of the `k` nearest vocabulary words, nearest first; and the mean
+    /// distance from a query to its nearest word (UDIG's word-approximation error).
+    fn nearest(&self, queries: Tensor<2>, k: usize, distance: Distance) -> (Vec<Vec<u32>>, f32) {
+        let [q, _] = queries.dims();
+        let dot = queries.clone().matmul(self.table.clone().transpose());
+        let q_norms = queries.powf_scalar(2.0).sum_dim(1);
         let closeness = match distance {
             // -||q - v||^2 = 2 q.v - ||v||^2 - ||q||^2
-            Distance::L2 => dot * 2.0 - self.norms.clone().unsqueeze_dim(0) - queries.powf_scalar(2.0).sum_dim(1),
-            Distance::Cosine => {
-                let q_norm = queries.powf_scalar(2.0).sum_dim(1).sqrt();
-                dot / (self.norms.clone().sqrt().unsqueeze_dim(0) * q_norm).clamp_min(1e-12)
-            }
+            Distance::L2 => dot * 2.0 - self.norms.clone() - q_norms,
+            Distance::Cosine => dot / (self.norms.clone().sqrt() * q_norms.sqrt()).clamp_min(1e-12),
         };
         let (values, indices) = closeness.topk_with_indices(k, 1);
         let ids: Vec<u32> =
             indices.into_data().convert::<i64>().try_to_vec::<i64>().expect("int indices").into_iter().map(|i| i as u32).collect();
         let best = to_vec(values.narrow(1, 0, 1).reshape([q]));
-        let nearest = best
-            .into_iter()
-            .map(|v| match distance {
+        let mean_distance = best
+            .iter()
+            .map(|&v| match distance {
                 Distance::L2 => (-v).max(0.0).sqrt(),
                 Distance::Cosine => 1.0 - v,
             })
-            .collect();
-        (ids.chunks(k).map(<[u32]>::to_vec).collect(), nearest)
+            .sum::<f32>()
+            / q.max(1) as f32;
+        (ids.chunks(k).map(<[u32]>::to_vec).collect(), mean_distance)
     }
 }
