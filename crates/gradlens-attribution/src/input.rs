@@ -103,8 +103,25 @@ impl<'m> ExplainedInput<'m> {
         to_vec(self.target_column(softmax(logits.detach(), 1)))
     }
 
+    /// The forward outputs (attentions, hidden states) at the input itself, without gradients.
+    pub fn outputs(&self) -> gradlens_model::GraphOutputs {
+        let s = self.len();
+        self.model.forward(self.embeddings.clone(), self.mask.clone(), self.model.neutral_probes(1, s))
+    }
+
+    /// The gradients of each point's target logit w.r.t. its embeddings, `[B, S, H]` for `[B, S, H]`
+    /// points: one forward and one backward pass, the probes untracked (cheaper than [`Self::gradients`]).
+    pub fn embedding_gradients(&self, embeddings: Tensor<3>) -> Tensor<3> {
+        let [b, s, _] = embeddings.dims();
+        let embeddings = embeddings.detach().require_grad();
+        let out = self.model.forward(embeddings.clone(), self.mask(b), self.model.neutral_probes(b, s));
+        let grads = self.target_column(out.logits).sum().backward();
+        embeddings.grad(&grads).expect("embeddings take part in the forward pass")
+    }
+
     /// One forward and one backward pass over a batch of points `[B, S, H]`: the gradients of each
-    /// point's target logit (points are independent, so the gradient of the sum is each one's own).
+    /// point's target logit w.r.t. the embeddings, the attention gate and the hidden probe (points are
+    /// independent, so the gradient of the sum is each one's own).
     pub fn gradients(&self, embeddings: Tensor<3>) -> InputGradients {
         let [b, s, _] = embeddings.dims();
         let embeddings = embeddings.detach().require_grad();

@@ -33,7 +33,7 @@ impl AttributionMethod for RawAttention {
     }
 
     fn attribute(&self, input: &ExplainedInput) -> MethodOutput {
-        let attentions = input.gradients(input.embeddings.clone()).attentions;
+        let attentions = input.outputs().attentions;
         let layers = attentions.dims()[0];
         MethodOutput {
             token_scores: row(head_mean(&attentions, layers - 1), 0),
@@ -54,7 +54,7 @@ impl AttributionMethod for AttentionRollout {
     }
 
     fn attribute(&self, input: &ExplainedInput) -> MethodOutput {
-        let attentions = input.gradients(input.embeddings.clone()).attentions;
+        let attentions = input.outputs().attentions;
         let [layers, _, _, s, _] = attentions.dims();
         let eye = Tensor::<2>::eye(s, input.device());
         let mut rollout = eye.clone();

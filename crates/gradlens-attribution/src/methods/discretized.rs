@@ -158,7 +158,7 @@ impl AttributionMethod for DiscretizedIntegratedGradients {
             let c = (length - 1 - start).min(chunk);
             let at = points.clone().narrow(0, start, c);
             let step = points.clone().narrow(0, start + 1, c) - at.clone();
-            let contribution = to_vec((input.gradients(at).embeddings * step).sum_dims(&[0, 2]).reshape([s]));
+            let contribution = to_vec((input.embedding_gradients(at) * step).sum_dims(&[0, 2]).reshape([s]));
             scores.iter_mut().zip(contribution).for_each(|(a, c)| *a += c);
         }
         let ends = to_vec(input.target_logits(Tensor::cat(vec![points.clone().narrow(0, length - 1, 1), points.narrow(0, 0, 1)], 0)));

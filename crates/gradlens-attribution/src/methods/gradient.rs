@@ -32,7 +32,7 @@ impl AttributionMethod for Saliency {
     }
 
     fn attribute(&self, input: &ExplainedInput) -> MethodOutput {
-        let g = input.gradients(input.embeddings.clone()).embeddings;
+        let g = input.embedding_gradients(input.embeddings.clone());
         let [_, s, _] = g.dims();
         let scores = match self.norm {
             SaliencyNorm::L2 => g.powf_scalar(2.0).sum_dim(2).sqrt(),
@@ -57,7 +57,7 @@ impl AttributionMethod for GradientXInput {
     }
 
     fn attribute(&self, input: &ExplainedInput) -> MethodOutput {
-        let g = input.gradients(input.embeddings.clone()).embeddings;
+        let g = input.embedding_gradients(input.embeddings.clone());
         let [_, s, _] = g.dims();
         MethodOutput {
             token_scores: to_vec((g * input.embeddings.clone()).sum_dim(2).reshape([s])),

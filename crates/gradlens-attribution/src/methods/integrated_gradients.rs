@@ -43,7 +43,7 @@ impl AttributionMethod for IntegratedGradients {
             let alphas = column(chunk.iter().map(|p| p.0), input.device()).reshape([c, 1, 1]);
             let weights = column(chunk.iter().map(|p| p.1), input.device()).reshape([c, 1, 1]);
             let path = baseline.clone().repeat_dim(0, c) + delta.clone().repeat_dim(0, c) * alphas;
-            let gradients = input.gradients(path).embeddings;
+            let gradients = input.embedding_gradients(path);
             weighted_gradients = weighted_gradients + (gradients * weights).sum_dim(0);
         }
         let scores = to_vec((weighted_gradients * delta).sum_dim(2).reshape([s]));

@@ -59,7 +59,7 @@ impl AttributionMethod for SmoothGrad {
             remaining -= c;
             let noise: Vec<f32> = (0..c * s * h).map(|_| normal.sample(&mut rng)).collect();
             let noise = Tensor::<3>::from_data(TensorData::new(noise, [c, s, h]), input.device());
-            let gradients = input.gradients(x.clone().repeat_dim(0, c) + noise).embeddings;
+            let gradients = input.embedding_gradients(x.clone().repeat_dim(0, c) + noise);
             gradient_sum = gradient_sum + gradients.sum_dim(0);
         }
         let mean = gradient_sum / self.samples.max(1) as f32;
