@@ -24,8 +24,8 @@ pub struct EvalArgs {
     /// Labelled JSONL (objects with "text", and "id" to resume by; default: the test split).
     #[arg(long, default_value = "data/test.jsonl")]
     data: PathBuf,
-    /// Methods to evaluate.
-    #[arg(short, long, value_delimiter = ',', default_values = ["saliency", "gradient_x_input", "integrated_gradients", "dig", "udig"])]
+    /// Methods to evaluate (default: all).
+    #[arg(short, long, value_delimiter = ',')]
     method: Vec<String>,
     /// Evaluate only the first N texts.
     #[arg(long)]
@@ -59,18 +59,50 @@ struct Row {
     methods: BTreeMap<String, MethodRow>,
 }
 
+/// Kept small (values and curve heights only; conventions go to summary.json once): a row per text.
 #[derive(Serialize, Deserialize)]
 struct MethodRow {
     seconds: f64,
-    metrics: Vec<MetricValue>,
+    /// Metric values in the order of `Metric::all_defaults`.
+    values: Vec<f32>,
+    /// `p_y` after removing (inserting) 0, 1, ..., n tokens.
+    deletion: Vec<f32>,
+    insertion: Vec<f32>,
+}
+
+impl MethodRow {
+    fn new(seconds: f64, metrics: &[Metric], values: Vec<MetricValue>) -> Self {
+        let curve = |name: &str| -> Vec<f32> {
+            values
+                .iter()
+                .find(|v| v.metric == name)
+                .and_then(|v| v.curve.as_ref())
+                .map(|c| c.iter().map(|p| round4(p.probability)).collect())
+                .unwrap_or_default()
+        };
+        debug_assert_eq!(metrics.len(), values.len());
+        Self { seconds, deletion: curve("deletion_area"), insertion: curve("insertion_area"), values: values.iter().map(|v| v.value).collect() }
+    }
+
+    fn curve(&self, metric: &str) -> Option<&[f32]> {
+        match metric {
+            "deletion_area" => Some(&self.deletion),
+            "insertion_area" => Some(&self.insertion),
+            _ => None,
+        }
+    }
+}
+
+fn round4(v: f32) -> f32 {
+    (v * 1e4).round() / 1e4
 }
 
 pub fn run(args: EvalArgs) -> Result<()> {
-    let methods: Vec<Method> = args
-        .method
-        .iter()
-        .map(|m| Method::by_name(m).with_context(|| format!("no method called '{m}'")))
-        .collect::<Result<_>>()?;
+    let methods: Vec<Method> = if args.method.is_empty() {
+        Method::all_defaults()
+    } else {
+        args.method.iter().map(|m| Method::by_name(m).with_context(|| format!("no method called '{m}'"))).collect::<Result<_>>()?
+    };
     let options = PerturbationOptions {
         removal: match args.removal {
             RemovalArg::Delete => Removal::Delete,
@@ -115,7 +147,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
             let mut explanation = Explanation::of(&input);
             let attribution = explanation.add(&input, method);
             let values = metrics.iter().map(|m| m.evaluate(&input, &attribution.token_scores, &options)).collect();
-            row.methods.insert(method.name().to_owned(), MethodRow { seconds: attribution.seconds, metrics: values });
+            row.methods.insert(method.name().to_owned(), MethodRow::new(attribution.seconds, &metrics, values));
         }
         writeln!(file, "{}", serde_json::to_string(&row)?)?;
         file.flush()?;
@@ -123,7 +155,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
         bar.inc(1);
     }
     bar.finish_and_clear();
-    summarise(&args, &method_names, &metrics, &rows)
+    summarise(&args, &method_names, &metrics, &options, &rows)
 }
 
 fn read_dataset(path: &PathBuf, limit: Option<usize>) -> Result<Vec<(String, String)>> {
@@ -157,20 +189,20 @@ fn mean_interval(values: &[f32]) -> (f32, f32) {
     (mean, 1.96 * (var / n).sqrt())
 }
 
-/// A curve's probability at `fraction`, by linear interpolation.
-fn at(curve: &[gradlens_attribution::metrics::CurvePoint], fraction: f32) -> f32 {
-    let i = curve.partition_point(|p| p.fraction < fraction);
-    match (i.checked_sub(1).map(|j| curve[j]), curve.get(i)) {
-        (Some(a), Some(b)) if b.fraction > a.fraction => {
-            a.probability + (b.probability - a.probability) * (fraction - a.fraction) / (b.fraction - a.fraction)
+/// A curve's height at `fraction` of its length, by linear interpolation (points are evenly spaced).
+fn at(curve: &[f32], fraction: f32) -> f32 {
+    match curve.len() {
+        0 => f32::NAN,
+        1 => curve[0],
+        n => {
+            let x = fraction * (n - 1) as f32;
+            let i = (x.floor() as usize).min(n - 2);
+            curve[i] + (curve[i + 1] - curve[i]) * (x - i as f32)
         }
-        (_, Some(b)) => b.probability,
-        (Some(a), None) => a.probability,
-        (None, None) => f32::NAN,
     }
 }
 
-fn summarise(args: &EvalArgs, methods: &[&str], metrics: &[Metric], rows: &[Row]) -> Result<()> {
+fn summarise(args: &EvalArgs, methods: &[&str], metrics: &[Metric], options: &PerturbationOptions, rows: &[Row]) -> Result<()> {
     let grid: Vec<f32> = (0..=20).map(|i| i as f32 / 20.0).collect();
     let mut summary = serde_json::Map::new();
     let mut curves = serde_json::Map::new();
@@ -191,7 +223,7 @@ fn summarise(args: &EvalArgs, methods: &[&str], metrics: &[Metric], rows: &[Row]
         let mut cells = Vec::new();
         let mut entry = serde_json::Map::new();
         for (k, info) in infos.iter().enumerate() {
-            let values: Vec<f32> = per_method.iter().map(|r| r.metrics[k].value).collect();
+            let values: Vec<f32> = per_method.iter().map(|r| r.values[k]).collect();
             let (mean, half) = mean_interval(&values);
             cells.push(format!("{mean:.3} ± {half:.3}"));
             entry.insert(info.name.clone(), serde_json::json!({"mean": mean, "ci95": half, "n": values.len()}));
@@ -203,7 +235,7 @@ fn summarise(args: &EvalArgs, methods: &[&str], metrics: &[Metric], rows: &[Row]
                 let mean_curve: Vec<(f32, f32)> = grid
                     .iter()
                     .map(|&f| {
-                        let ps: Vec<f32> = per_method.iter().filter_map(|r| r.metrics[k].curve.as_deref()).map(|c| at(c, f)).collect();
+                        let ps: Vec<f32> = per_method.iter().filter_map(|r| r.curve(&info.name)).map(|c| at(c, f)).collect();
                         (f, ps.iter().sum::<f32>() / ps.len().max(1) as f32)
                     })
                     .collect();
@@ -218,7 +250,10 @@ fn summarise(args: &EvalArgs, methods: &[&str], metrics: &[Metric], rows: &[Row]
     let out = &args.out;
     std::fs::write(out.join("summary.json"), serde_json::to_string_pretty(&serde_json::json!({
         "texts": rows.len(),
-        "metrics": infos,
+        "data": args.data,
+        "model": args.model,
+        "metrics": metrics.iter().zip(&infos).map(|(m, i)| serde_json::json!({"metric": m, "info": i})).collect::<Vec<_>>(),
+        "options": options,
         "methods": summary,
     }))?)?;
     std::fs::write(out.join("summary.md"), &table)?;
