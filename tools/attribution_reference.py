@@ -17,7 +17,7 @@ import torch
 from captum.attr import InputXGradient, IntegratedGradients, Saliency
 from safetensors.numpy import save_file
 
-from prepare_model import GOLDEN, REFERENCE_SENTENCES, ProbedClassifier, load_checkpoint, probe_inputs, tokenizer
+from prepare_model import GOLDEN, REFERENCE_SENTENCES, EmbeddingClassifier, probe_inputs
 
 IG_RULES = {
     "riemann_left": "riemann_left",
@@ -30,15 +30,9 @@ IG_STEPS = 50
 
 
 def references(name):
-    model = load_checkpoint(name)
-    wrapper = ProbedClassifier(model).eval()
-    tok = tokenizer()
-    table = model.bert.embeddings.word_embeddings.weight.detach()
-    pad = table[tok.token_to_id("[PAD]")]
-
-    def logits_of(embeds):
-        batch, seq = embeds.shape[:2]
-        return wrapper(embeds, torch.ones(batch, seq), *probe_inputs(model, batch, seq))[0]
+    classifier = EmbeddingClassifier(name)
+    model, wrapper, tok, table, pad = classifier.model, classifier.wrapper, classifier.tok, classifier.table, classifier.pad
+    logits_of = classifier.logits
 
     out = {}
     for i, text in enumerate(REFERENCE_SENTENCES):

@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 from captum.attr import InputXGradient, IntegratedGradients, NoiseTunnel, Saliency
 
-from prepare_model import DATA, ROOT, ProbedClassifier, load_checkpoint, probe_inputs, read_jsonl, tokenizer
+from prepare_model import DATA, ROOT, EmbeddingClassifier, probe_inputs, read_jsonl, tokenizer
 
 METHODS = ["saliency", "gradient_x_input", "integrated_gradients", "smooth_grad", "grad_sam", "occlusion"]
 
@@ -44,15 +44,9 @@ def gradlens(args, model):
 
 
 def peers(name, texts, repeat):
-    model = load_checkpoint(name)
-    wrapper = ProbedClassifier(model).eval()
-    tok = tokenizer()
-    table = model.bert.embeddings.word_embeddings.weight.detach()
-    pad = table[tok.token_to_id("[PAD]")]
-
-    def logits_of(embeds):
-        batch, seq = embeds.shape[:2]
-        return wrapper(embeds, torch.ones(batch, seq), *probe_inputs(model, batch, seq))[0]
+    classifier = EmbeddingClassifier(name)
+    model, wrapper, tok, table, pad = classifier.model, classifier.wrapper, classifier.tok, classifier.table, classifier.pad
+    logits_of = classifier.logits
 
     results = {}
     unk = tok.token_to_id("[UNK]")

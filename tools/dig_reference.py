@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from safetensors.numpy import save_file
 
-from prepare_model import GOLDEN, REFERENCE_SENTENCES, ProbedClassifier, load_checkpoint, probe_inputs, tokenizer
+from prepare_model import GOLDEN, REFERENCE_SENTENCES, EmbeddingClassifier, probe_inputs
 
 CASES = {
     "dig_greedy": dict(uniform=False, neighbors=40, strategy="greedy", steps=6, factor=1),
@@ -69,11 +69,8 @@ def upscale(path, factor):
 
 
 def main():
-    model = load_checkpoint("tiny")
-    wrapper = ProbedClassifier(model).eval()
-    tok = tokenizer()
-    table = model.bert.embeddings.word_embeddings.weight.detach()
-    pad = table[tok.token_to_id("[PAD]")]
+    classifier = EmbeddingClassifier("tiny")
+    model, wrapper, tok, table, pad = classifier.model, classifier.wrapper, classifier.tok, classifier.table, classifier.pad
     out = {}
     for i, text in enumerate(REFERENCE_SENTENCES):
         e = tok.encode(text)

@@ -358,6 +358,22 @@ def load_checkpoint(name):
     return model
 
 
+class EmbeddingClassifier:
+    """A checkpoint as the Rust side sees it: the probed graph as a function of word embeddings (all-ones
+    mask, neutral probes), with its tokenizer and word-embedding table. For the reference scripts."""
+
+    def __init__(self, name):
+        self.model = load_checkpoint(name)
+        self.wrapper = ProbedClassifier(self.model).eval()
+        self.tok = tokenizer()
+        self.table = self.model.bert.embeddings.word_embeddings.weight.detach()
+        self.pad = self.table[self.tok.token_to_id("[PAD]")]
+
+    def logits(self, embeds):
+        batch, seq = embeds.shape[:2]
+        return self.wrapper(embeds, torch.ones(batch, seq), *probe_inputs(self.model, batch, seq))[0]
+
+
 def probe_inputs(model, batch, seq):
     c = model.config
     gate = torch.ones(c.num_hidden_layers, batch, c.num_attention_heads, seq, seq)
