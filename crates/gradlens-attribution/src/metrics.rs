@@ -6,13 +6,15 @@
 //! the candidate tokens by score. Perturbations are made on token ids (a token is replaced by [PAD] or
 //! deleted, later tokens moving up), and all perturbed copies of a text run in batches.
 
+use std::collections::HashMap;
+
+use burn::tensor::activation::log_softmax;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::ExplainedInput;
 use crate::explanation::Conventions;
 use crate::input::{argmax, to_vec};
-use crate::ExplainedInput;
-use burn::tensor::activation::{log_softmax, softmax};
 
 /// How a token is taken out of the input.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -120,64 +122,88 @@ impl Metric {
 
     /// The metric's value for token `scores` of `input` (one per token).
     pub fn evaluate(&self, input: &ExplainedInput, scores: &[f32], options: &PerturbationOptions) -> MetricValue {
-        let ranking = Ranking::new(input, scores, options);
-        let y = argmax(&input.probabilities);
-        let full = input.probabilities[y];
-        let deleting = |removed: &[usize], removal: Removal| ranking.without(input, removed, removal);
-        let mut conventions = Conventions::new();
-        conventions.insert("class".into(), json!(input.model.config().labels[y]));
-        conventions.insert("include_special_tokens".into(), json!(options.include_special_tokens));
-        conventions.insert("positive_only".into(), json!(options.positive_only));
-        let (value, curve) = match *self {
-            Metric::LogOdds { k } => {
-                conventions.insert("k".into(), json!(k));
-                conventions.insert("removal".into(), json!(Removal::Replace));
-                let perturbed = deleting(ranking.top(k), Removal::Replace);
-                let log_p = log_probabilities(input, &[perturbed], y, options.batch_size)[0];
-                (log_p - full.ln(), None)
-            }
-            Metric::Comprehensiveness { k } | Metric::Sufficiency { k } => {
-                conventions.insert("k".into(), json!(k));
-                conventions.insert("removal".into(), json!(options.removal));
-                let sequence = match self {
-                    Metric::Comprehensiveness { .. } => deleting(ranking.top(k), options.removal),
-                    _ => deleting(ranking.rest(k), options.removal),
-                };
-                (full - probabilities(input, &[sequence], y, options.batch_size)[0], None)
-            }
-            Metric::AopcComprehensiveness | Metric::AopcSufficiency => {
-                conventions.insert("k".into(), json!("10%, 20%, ..., 100%"));
-                conventions.insert("removal".into(), json!(options.removal));
-                let sequences: Vec<Vec<u32>> = AOPC_FRACTIONS
-                    .iter()
-                    .map(|&k| match self {
-                        Metric::AopcComprehensiveness => deleting(ranking.top(k), options.removal),
-                        _ => deleting(ranking.rest(k), options.removal),
-                    })
-                    .collect();
-                let p = probabilities(input, &sequences, y, options.batch_size);
-                (p.iter().map(|p| full - p).sum::<f32>() / p.len() as f32, None)
-            }
+        evaluate_all(std::slice::from_ref(self), input, scores, options).remove(0)
+    }
+
+    /// The perturbed inputs this metric needs, in the order [`Self::value`] reads their `p_y`.
+    fn sequences(&self, ranking: &Ranking, input: &ExplainedInput, options: &PerturbationOptions) -> Vec<Vec<u32>> {
+        let without = |removed: &[usize], removal| ranking.without(input, removed, removal);
+        let n = ranking.order.len();
+        match *self {
+            Metric::LogOdds { k } => vec![without(ranking.top(k), Removal::Replace)],
+            Metric::Comprehensiveness { k } => vec![without(ranking.top(k), options.removal)],
+            Metric::Sufficiency { k } => vec![without(ranking.rest(k), options.removal)],
+            Metric::AopcComprehensiveness => AOPC_FRACTIONS.iter().map(|&k| without(ranking.top(k), options.removal)).collect(),
+            Metric::AopcSufficiency => AOPC_FRACTIONS.iter().map(|&k| without(ranking.rest(k), options.removal)).collect(),
+            Metric::DeletionArea => (0..=n).map(|i| without(&ranking.order[..i], options.removal)).collect(),
+            Metric::InsertionArea => (0..=n).map(|i| without(&ranking.order[i..], options.removal)).collect(),
+        }
+    }
+
+    /// The value (and curve) from the full input's `log p_y` and that of each perturbed input.
+    fn value(&self, full_log_p: f32, log_p: &[f32]) -> (f32, Option<Vec<CurvePoint>>) {
+        let full = full_log_p.exp();
+        let drop = |l: &f32| full - l.exp();
+        match self {
+            Metric::LogOdds { .. } => (log_p[0] - full_log_p, None),
+            Metric::Comprehensiveness { .. } | Metric::Sufficiency { .. } => (drop(&log_p[0]), None),
+            Metric::AopcComprehensiveness | Metric::AopcSufficiency => (log_p.iter().map(drop).sum::<f32>() / log_p.len() as f32, None),
             Metric::DeletionArea | Metric::InsertionArea => {
-                conventions.insert("removal".into(), json!(options.removal));
-                let n = ranking.order.len();
-                let sequences: Vec<Vec<u32>> = (0..=n)
-                    .map(|i| match self {
-                        Metric::DeletionArea => deleting(&ranking.order[..i], options.removal),
-                        _ => deleting(&ranking.order[i..], options.removal),
-                    })
-                    .collect();
-                let p = probabilities(input, &sequences, y, options.batch_size);
-                let curve: Vec<CurvePoint> = p
-                    .iter()
-                    .enumerate()
-                    .map(|(i, &probability)| CurvePoint { fraction: i as f32 / n.max(1) as f32, probability })
-                    .collect();
+                let n = (log_p.len() - 1).max(1) as f32;
+                let curve: Vec<CurvePoint> =
+                    log_p.iter().enumerate().map(|(i, l)| CurvePoint { fraction: i as f32 / n, probability: l.exp() }).collect();
                 (area(&curve), Some(curve))
             }
-        };
-        MetricValue { metric: self.info().name, value, curve, conventions }
+        }
     }
+
+    fn conventions(&self, class: &str, options: &PerturbationOptions) -> Conventions {
+        let mut c = Conventions::new();
+        c.insert("class".into(), json!(class));
+        c.insert("include_special_tokens".into(), json!(options.include_special_tokens));
+        c.insert("positive_only".into(), json!(options.positive_only));
+        let removal = if matches!(self, Metric::LogOdds { .. }) { Removal::Replace } else { options.removal };
+        c.insert("removal".into(), json!(removal));
+        match self {
+            Metric::LogOdds { k } | Metric::Comprehensiveness { k } | Metric::Sufficiency { k } => {
+                c.insert("k".into(), json!(k));
+            }
+            Metric::AopcComprehensiveness | Metric::AopcSufficiency => {
+                c.insert("k".into(), json!("10%, 20%, ..., 100%"));
+            }
+            Metric::DeletionArea | Metric::InsertionArea => {}
+        }
+        c
+    }
+}
+
+/// Evaluates several metrics on one explanation. Many metrics share perturbed inputs (comprehensiveness
+/// at k is a point of the deletion curve, sufficiency one of the insertion curve): every distinct input
+/// runs once, and all of them in batches.
+pub fn evaluate_all(metrics: &[Metric], input: &ExplainedInput, scores: &[f32], options: &PerturbationOptions) -> Vec<MetricValue> {
+    let ranking = Ranking::new(input, scores, options);
+    let y = argmax(&input.probabilities);
+    let plans: Vec<Vec<Vec<u32>>> = metrics.iter().map(|m| m.sequences(&ranking, input, options)).collect();
+    let mut index: HashMap<&[u32], usize> = HashMap::new();
+    let mut distinct: Vec<&[u32]> = Vec::new();
+    for sequence in plans.iter().flatten() {
+        index.entry(sequence.as_slice()).or_insert_with(|| {
+            distinct.push(sequence);
+            distinct.len() - 1
+        });
+    }
+    let log_p = log_probabilities(input, &distinct, y, options.batch_size);
+    let full_log_p = input.probabilities[y].ln();
+    let class = &input.model.config().labels[y];
+    metrics
+        .iter()
+        .zip(&plans)
+        .map(|(metric, plan)| {
+            let values: Vec<f32> = plan.iter().map(|s| log_p[index[s.as_slice()]]).collect();
+            let (value, curve) = metric.value(full_log_p, &values);
+            MetricValue { metric: metric.info().name, value, curve, conventions: metric.conventions(class, options) }
+        })
+        .collect()
 }
 
 const AOPC_FRACTIONS: [f32; 10] = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0];
@@ -236,25 +262,14 @@ impl Ranking {
     }
 }
 
-/// `p_y` of each token-id sequence, batched.
-fn probabilities(input: &ExplainedInput, sequences: &[Vec<u32>], y: usize, batch_size: usize) -> Vec<f32> {
-    class_scores(input, sequences, y, batch_size, false)
-}
-
 /// `log p_y` of each token-id sequence, batched.
-fn log_probabilities(input: &ExplainedInput, sequences: &[Vec<u32>], y: usize, batch_size: usize) -> Vec<f32> {
-    class_scores(input, sequences, y, batch_size, true)
-}
-
-fn class_scores(input: &ExplainedInput, sequences: &[Vec<u32>], y: usize, batch_size: usize, log: bool) -> Vec<f32> {
+fn log_probabilities(input: &ExplainedInput, sequences: &[&[u32]], y: usize, batch_size: usize) -> Vec<f32> {
     let model = input.model;
     let classes = model.config().labels.len();
     let mut out = Vec::with_capacity(sequences.len());
     for chunk in sequences.chunks(batch_size.max(1)) {
-        let refs: Vec<&[u32]> = chunk.iter().map(Vec::as_slice).collect();
-        let logits = model.forward_batch(&model.batch(&refs)).logits.detach();
-        let scores = to_vec(if log { log_softmax(logits, 1) } else { softmax(logits, 1) });
-        out.extend(scores.chunks_exact(classes).map(|row| row[y]));
+        let logits = model.forward_batch(&model.batch(chunk)).logits.detach();
+        out.extend(to_vec(log_softmax(logits, 1)).chunks_exact(classes).map(|row| row[y]));
     }
     out
 }

@@ -120,3 +120,16 @@ fn metrics_describe_themselves() {
     assert!(Metric::Sufficiency { k: 0.2 }.info().lower_is_better);
     assert!(Metric::LogOdds { k: 0.2 }.info().lower_is_better);
 }
+
+#[test]
+fn evaluating_together_shares_inputs_without_changing_values() {
+    let case = Case::new();
+    let input = ExplainedInput::new(&case.model, TEXT, Target::Predicted).unwrap();
+    let metrics = Metric::all_defaults();
+    let options = PerturbationOptions::default();
+    let together = gradlens_attribution::metrics::evaluate_all(&metrics, &input, &SCORES, &options);
+    for (metric, shared) in metrics.iter().zip(together) {
+        let alone = metric.evaluate(&input, &SCORES, &options);
+        assert_eq!(alone, shared, "{metric:?}");
+    }
+}

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use gradlens_attribution::metrics::{Metric, MetricValue, PerturbationOptions, Removal};
+use gradlens_attribution::metrics::{Metric, MetricValue, PerturbationOptions, Removal, evaluate_all};
 use gradlens_attribution::{AttributionMethod, ExplainedInput, Explanation, Method, Target};
 use gradlens_render::chart::{Series, line_chart};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -146,7 +146,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
             bar.set_message(method.name());
             let mut explanation = Explanation::of(&input);
             let attribution = explanation.add(&input, method);
-            let values = metrics.iter().map(|m| m.evaluate(&input, &attribution.token_scores, &options)).collect();
+            let values = evaluate_all(&metrics, &input, &attribution.token_scores, &options);
             row.methods.insert(method.name().to_owned(), MethodRow::new(attribution.seconds, &metrics, values));
         }
         writeln!(file, "{}", serde_json::to_string(&row)?)?;
