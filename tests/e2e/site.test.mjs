@@ -49,22 +49,46 @@ async function loadedPage() {
   return { page, requests };
 }
 
-test("classifies typed text in the tab, with no request after load", async () => {
+async function explain(page, text) {
+  await page.fill("#text", text);
+  await page.click("#explain");
+  await page.locator("#explain:not([disabled])").waitFor({ timeout: 120_000 });
+}
+
+test("explains typed text in the tab: prediction, highlights, methods, curves; no request after load", async () => {
   const { page, requests } = await loadedPage();
   assert.ok(requests.every((url) => url.startsWith(origin)), `only same-origin requests: ${requests}`);
   assert.ok(requests.some((url) => url.endsWith("/model/classifier.bpk")));
   const afterLoad = requests.length;
 
-  await page.fill("#text", "A gorgeous, witty, seductive movie.");
-  await page.click("#classify");
-  const positive = page.locator('.bar[data-label="positive"]');
-  await positive.waitFor();
-  const percent = parseFloat(await positive.locator("span").last().textContent());
-  assert.ok(percent > 50, `positive review classified positive (${percent}%)`);
+  await explain(page, "A gorgeous, witty, seductive movie.");
+  const positive = parseFloat(await page.locator('.bar[data-label="positive"] span').last().textContent());
+  assert.ok(positive > 50, `a positive review is classified positive (${positive}%)`);
 
-  await page.fill("#text", "The plot is thin and the jokes fall flat.");
-  await page.click("#classify");
-  await page.waitForFunction(() => parseFloat(document.querySelector('.bar[data-label="negative"] span:last-child').textContent) > 50);
+  // One highlighted row per picked method (IG, Grad-SAM, occlusion), one span per word.
+  const methods = await page.locator(".method").evaluateAll((els) => els.map((e) => e.dataset.method));
+  assert.deepEqual(methods, ["integrated_gradients", "grad_sam", "occlusion"]);
+  const ig = page.locator('.method[data-method="integrated_gradients"] .word');
+  assert.deepEqual(await ig.allTextContents(), ["A", "gorgeous", ",", "witty", ",", "seductive", "movie", "."]);
+  // IG gives "gorgeous" the strongest support: its score is the largest and it is drawn in full blue.
+  const scores = (await ig.evaluateAll((els) => els.map((e) => parseFloat(e.dataset.score))));
+  assert.equal(scores.indexOf(Math.max(...scores)), 1, `scores ${scores}`);
+  assert.match(await ig.nth(1).getAttribute("style"), /background:rgb\(33,102,172\)/);
+
+  // Switch methods: drop occlusion, add saliency.
+  await page.getByLabel("occlusion").uncheck();
+  await page.getByLabel("saliency", { exact: true }).check();
+  await explain(page, "The plot is thin and the jokes fall flat.");
+  const negative = parseFloat(await page.locator('.bar[data-label="negative"] span').last().textContent());
+  assert.ok(negative > 50, `a negative review is classified negative (${negative}%)`);
+  const switched = await page.locator(".method").evaluateAll((els) => els.map((e) => e.dataset.method));
+  assert.deepEqual(switched, ["integrated_gradients", "grad_sam", "saliency"]);
+
+  // Metric values and one curve per method in each chart.
+  assert.equal(await page.locator(".faithfulness tbody tr").count(), 3);
+  for (const chart of ["deletion", "insertion"]) {
+    assert.equal(await page.locator(`.chart[data-chart="${chart}"] svg polyline`).count(), 3, chart);
+  }
 
   await mkdir(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: join(ARTIFACTS, "site.png"), fullPage: true });
@@ -74,14 +98,13 @@ test("classifies typed text in the tab, with no request after load", async () =>
 
 test("markup in the text stays text, and empty text gets a clear message", async () => {
   const { page } = await loadedPage();
-  await page.fill("#text", '<img src=x onerror="window.injected=1"><script>window.injected=2</script>');
-  await page.click("#classify");
-  await page.locator(".prediction").waitFor();
+  const xss = '<img src=x onerror="window.injected=1"><script>window.injected=2</script>';
+  await explain(page, xss);
   assert.equal(await page.locator("main img, main script").count(), 0);
   assert.equal(await page.evaluate(() => window.injected), undefined);
+  assert.ok((await page.locator(".method").first().textContent()).includes("<img"), "the markup is shown as text");
 
-  await page.fill("#text", "   ");
-  await page.click("#classify");
+  await explain(page, "   ");
   await page.getByRole("alert").getByText("empty").waitFor();
   await page.close();
 });

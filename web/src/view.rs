@@ -1,0 +1,115 @@
+//! Rendering a [`Report`]: the words of the text coloured by each method's scores, a legend, the
+//! metric values and the deletion / insertion curves.
+
+use gradlens_attribution::metrics::MetricValue;
+use gradlens_attribution::{Attribution, Explanation};
+use gradlens_render::chart::{Series, line_chart};
+use gradlens_render::color::{normalise, rgb, text_on};
+use leptos::prelude::*;
+
+use crate::report::{Report, metrics};
+
+/// The text with each word's background coloured by its score (blue supports, red opposes), the score
+/// in the word's tooltip and accessible name.
+fn highlighted(explanation: &Explanation, attribution: &Attribution) -> Vec<AnyView> {
+    let text = &explanation.text;
+    let mut pieces = Vec::new();
+    let mut cursor = 0;
+    let shades = normalise(&attribution.word_scores);
+    for ((word, &score), &shade) in explanation.words.iter().zip(&attribution.word_scores).zip(&shades) {
+        pieces.push(text[cursor..word.start].to_owned().into_any());
+        let (bg, fg) = (rgb(shade), text_on(rgb(shade)));
+        let style = format!("background:rgb({},{},{});color:rgb({},{},{})", bg.0, bg.1, bg.2, fg.0, fg.1, fg.2);
+        let value = format!("{score:+.4}");
+        pieces.push(
+            view! {
+                <span class="word" style=style title=value.clone() data-score=value.clone() tabindex="0"
+                    aria-label=format!("{}: {value}", word.text)>{word.text.clone()}</span>
+            }
+            .into_any(),
+        );
+        cursor = word.end;
+    }
+    pieces.push(text[cursor..].to_owned().into_any());
+    pieces
+}
+
+fn legend(label: &str) -> AnyView {
+    let (s, o) = (rgb(1.0), rgb(-1.0));
+    view! {
+        <p class="legend">
+            <span class="swatch" style=format!("background:rgb({},{},{})", s.0, s.1, s.2)></span>
+            {format!("supports {label}")}
+            <span class="swatch" style=format!("background:rgb({},{},{})", o.0, o.1, o.2)></span>
+            {format!("speaks against {label}")}
+            " · colours are scaled per method; hover or focus a word for its score"
+        </p>
+    }
+    .into_any()
+}
+
+fn metric_cells(values: &[MetricValue]) -> AnyView {
+    values.iter().map(|v| view! { <td data-metric=v.metric.clone()>{format!("{:.3}", v.value)}</td> }).collect_view().into_any()
+}
+
+fn curves(report: &Report, metric: &str, title: &str, x_label: &str) -> String {
+    let series: Vec<Series> = report
+        .explanation
+        .attributions
+        .iter()
+        .zip(&report.metrics)
+        .filter_map(|(a, values)| {
+            let curve = values.iter().find(|v| v.metric == metric)?.curve.as_ref()?;
+            Some(Series { name: a.method.clone(), points: curve.iter().map(|p| (p.fraction, p.probability)).collect() })
+        })
+        .collect();
+    line_chart(title, x_label, "p(predicted class)", &series)
+}
+
+pub fn report_view(report: &Report) -> AnyView {
+    let explanation = &report.explanation;
+    let label = explanation.model.labels[explanation.predicted].clone();
+    let rows = explanation
+        .attributions
+        .iter()
+        .map(|a| {
+            let gap = a.completeness.map(|c| format!(" · completeness gap {:.1}%", 100.0 * c.relative_gap)).unwrap_or_default();
+            view! {
+                <div class="method" data-method=a.method.clone()>
+                    <h3>{a.method.replace('_', " ")}<small>{format!(" · {:.2} s{gap}", a.seconds)}</small></h3>
+                    <p class="highlighted">{highlighted(explanation, a)}</p>
+                </div>
+            }
+        })
+        .collect_view();
+    let infos: Vec<_> = metrics().iter().map(|m| m.info()).collect();
+    let header = infos
+        .iter()
+        .map(|i| view! { <th title=i.description.clone()>{format!("{} {}", i.name.replace('_', " "), if i.lower_is_better { "↓" } else { "↑" })}</th> })
+        .collect_view();
+    let table_rows = explanation
+        .attributions
+        .iter()
+        .zip(&report.metrics)
+        .map(|(a, values)| view! { <tr><th scope="row">{a.method.replace('_', " ")}</th>{metric_cells(values)}</tr> })
+        .collect_view();
+    let deletion = curves(report, "deletion_area", "Deletion (lower is better)", "fraction of tokens removed");
+    let insertion = curves(report, "insertion_area", "Insertion (higher is better)", "fraction of tokens inserted");
+    view! {
+        <section class="explanation" aria-label="explanation">
+            {legend(&label)}
+            {rows}
+        </section>
+        <section class="faithfulness" aria-label="faithfulness">
+            <h2>"Faithfulness"</h2>
+            <div class="table-wrap">
+                <table><thead><tr><th>"method"</th>{header}</tr></thead><tbody>{table_rows}</tbody></table>
+            </div>
+            <div class="charts">
+                <figure class="chart" data-chart="deletion" inner_html=deletion></figure>
+                <figure class="chart" data-chart="insertion" inner_html=insertion></figure>
+            </div>
+        </section>
+    }
+    .into_any()
+}
