@@ -28,19 +28,13 @@ pub struct ExplainedInput<'m> {
     pub target: usize,
 }
 
-/// Gradients of the target logit w.r.t. every input of the graph, for a batch of points.
-pub struct InputGradients {
-    /// `[B]` the target logit at each point.
-    pub logits: Tensor<1>,
-    /// `[B, S, H]`
-    pub embeddings: Tensor<3>,
-    /// `[L, B, N, S, S]`: `A (*) dF/dA` at gate = 1.
+/// Gradients of the target logit w.r.t. the probes, at the input itself.
+pub struct ProbeGradients {
+    /// `[L, 1, N, S, S]`: `A (*) dF/dA` at gate = 1.
     pub attention_gate: Tensor<5>,
-    /// `[L, B, S, H]`: dF/d(hidden state of each layer).
+    /// `[L, 1, S, H]`: dF/d(output of each layer).
     pub hidden_probe: Tensor<4>,
-    /// `[L, B, N, S, S]` attention probabilities.
-    pub attentions: Tensor<5>,
-    /// `[L + 1, B, S, H]` hidden states.
+    /// `[L + 1, 1, S, H]` hidden states: the embedding output, then each layer's.
     pub hidden_states: Tensor<4>,
 }
 
@@ -119,26 +113,20 @@ impl<'m> ExplainedInput<'m> {
         embeddings.grad(&grads).expect("embeddings take part in the forward pass")
     }
 
-    /// One forward and one backward pass over a batch of points `[B, S, H]`: the gradients of each
-    /// point's target logit w.r.t. the embeddings, the attention gate and the hidden probe (points are
-    /// independent, so the gradient of the sum is each one's own).
-    pub fn gradients(&self, embeddings: Tensor<3>) -> InputGradients {
-        let [b, s, _] = embeddings.dims();
-        let embeddings = embeddings.detach().require_grad();
-        let neutral = self.model.neutral_probes(b, s);
+    /// One forward and one backward pass at the input: the gradients of the target logit w.r.t. the
+    /// attention gate and the hidden-state probe (burn gives gradients of inputs only; these two inputs
+    /// turn d/d(attention) and d/d(hidden state) into input gradients).
+    pub fn probe_gradients(&self) -> ProbeGradients {
+        let neutral = self.model.neutral_probes(1, self.len());
         let probes = Probes {
             attention_gate: neutral.attention_gate.require_grad(),
             hidden_probe: neutral.hidden_probe.require_grad(),
         };
-        let out = self.model.forward(embeddings.clone(), self.mask(b), probes.clone());
-        let logits = self.target_column(out.logits);
-        let grads = logits.clone().sum().backward();
-        InputGradients {
-            logits: logits.detach(),
-            embeddings: embeddings.grad(&grads).expect("embeddings take part in the forward pass"),
+        let out = self.model.forward(self.embeddings.clone(), self.mask.clone(), probes.clone());
+        let grads = self.target_column(out.logits).sum().backward();
+        ProbeGradients {
             attention_gate: probes.attention_gate.grad(&grads).expect("the gate takes part in the forward pass"),
             hidden_probe: probes.hidden_probe.grad(&grads).expect("the probe takes part in the forward pass"),
-            attentions: out.attentions.detach(),
             hidden_states: out.hidden_states.detach(),
         }
     }

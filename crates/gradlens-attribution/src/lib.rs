@@ -14,7 +14,7 @@ pub mod metrics;
 
 pub use baseline::Baseline;
 pub use explanation::{Attribution, Completeness, Explanation, ModelInfo, SCHEMA_VERSION};
-pub use input::{ExplainedInput, InputError, InputGradients, Target};
+pub use input::{ExplainedInput, InputError, ProbeGradients, Target};
 pub use integration::IntegrationRule;
 pub use methods::{AttributionMethod, Method, MethodOutput};
 

@@ -94,7 +94,7 @@ pub struct GradSam {
 impl GradSam {
     /// The `[S, S]` map `H`.
     pub fn map(input: &ExplainedInput) -> Tensor<2> {
-        let gate = input.gradients(input.embeddings.clone()).attention_gate;
+        let gate = input.probe_gradients().attention_gate;
         let [_, _, _, s, _] = gate.dims();
         relu(gate).mean_dims(&[0, 1, 2]).reshape([s, s])
     }
@@ -132,7 +132,7 @@ impl AttributionMethod for GradientWeightedRollout {
     }
 
     fn attribute(&self, input: &ExplainedInput) -> MethodOutput {
-        let gate = relu(input.gradients(input.embeddings.clone()).attention_gate);
+        let gate = relu(input.probe_gradients().attention_gate);
         let [layers, _, _, s, _] = gate.dims();
         let mut relevance = Tensor::<2>::eye(s, input.device());
         for l in 0..layers {
@@ -162,7 +162,7 @@ impl AttributionMethod for LayerGam {
     }
 
     fn attribute(&self, input: &ExplainedInput) -> MethodOutput {
-        let gradients = input.gradients(input.embeddings.clone());
+        let gradients = input.probe_gradients();
         let [layers, _, s, _] = gradients.hidden_probe.dims();
         let chosen: Vec<usize> =
             if self.layers.is_empty() { (0..layers).collect() } else { self.layers.iter().copied().filter(|&l| l < layers).collect() };
