@@ -90,6 +90,10 @@ test("explains typed text in the tab: prediction, highlights, methods, curves; n
     assert.equal(await page.locator(`.chart[data-chart="${chart}"] svg polyline`).count(), 3, chart);
   }
 
+  // The Grad-SAM map: one cell per token pair of "[CLS] the plot is thin and the jokes fall flat . [SEP]" (12 tokens).
+  await page.locator(".attention-map summary").click();
+  assert.equal(await page.locator('.chart[data-chart="grad-sam"] svg rect title').count(), 12 * 12);
+
   await mkdir(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: join(ARTIFACTS, "site.png"), fullPage: true });
   assert.equal(requests.length, afterLoad, `requests after load: ${requests.slice(afterLoad)}`);

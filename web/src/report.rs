@@ -2,6 +2,7 @@
 //! metrics of each. Runs in this tab on the model's device.
 
 use gradlens_attribution::metrics::{Metric, MetricValue, PerturbationOptions, evaluate_all};
+use gradlens_attribution::methods::GradSam;
 use gradlens_attribution::{ExplainedInput, Explanation, Method, Target};
 use gradlens_model::Classifier;
 
@@ -37,6 +38,8 @@ pub struct Report {
     pub explanation: Explanation,
     /// Per attribution, in the same order, the values of [`metrics`].
     pub metrics: Vec<Vec<MetricValue>>,
+    /// Grad-SAM's token-by-token map, row-major `S x S`, for the curious.
+    pub grad_sam_map: Vec<f32>,
 }
 
 pub fn explain(model: &Classifier, text: &str, methods: &[String]) -> Result<Report, String> {
@@ -49,5 +52,6 @@ pub fn explain(model: &Classifier, text: &str, methods: &[String]) -> Result<Rep
         let scores = explanation.add(&input, &method).token_scores.clone();
         values.push(evaluate_all(&metrics, &input, &scores, &PerturbationOptions::default()));
     }
-    Ok(Report { explanation, metrics: values })
+    let grad_sam_map = GradSam::map(&input).into_data().try_to_vec::<f32>().map_err(|e| format!("{e:?}"))?;
+    Ok(Report { explanation, metrics: values, grad_sam_map })
 }

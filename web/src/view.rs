@@ -3,7 +3,7 @@
 
 use gradlens_attribution::metrics::MetricValue;
 use gradlens_attribution::{Attribution, Explanation};
-use gradlens_render::chart::{Series, line_chart};
+use gradlens_render::chart::{Series, heatmap, line_chart};
 use gradlens_render::color::{normalise, rgb, text_on};
 use leptos::prelude::*;
 
@@ -93,6 +93,8 @@ pub fn report_view(report: &Report) -> AnyView {
         .zip(&report.metrics)
         .map(|(a, values)| view! { <tr><th scope="row">{a.method.replace('_', " ")}</th>{metric_cells(values)}</tr> })
         .collect_view();
+    let tokens: Vec<String> = explanation.tokens.iter().map(|t| t.text.clone()).collect();
+    let map = heatmap("Grad-SAM", &tokens, &report.grad_sam_map);
     let deletion = curves(report, "deletion_area", "Deletion (lower is better)", "fraction of tokens removed");
     let insertion = curves(report, "insertion_area", "Insertion (higher is better)", "fraction of tokens inserted");
     view! {
@@ -110,6 +112,10 @@ pub fn report_view(report: &Report) -> AnyView {
                 <figure class="chart" data-chart="insertion" inner_html=insertion></figure>
             </div>
         </section>
+        <details class="attention-map">
+            <summary>"Grad-SAM map: mean over layers and heads of ReLU(A ⊙ dF/dA); row attends to column"</summary>
+            <figure class="chart" data-chart="grad-sam" inner_html=map></figure>
+        </details>
     }
     .into_any()
 }
