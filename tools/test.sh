@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # Runs every test: the Rust workspace (model and attributions against onnxruntime / PyTorch / Captum
-# references, gradients, bad input, the CLI), then builds the site, checks that the README's serve command
-# serves it, and tests it in headless Chromium.
+# references, gradients, bad input, the CLI), then builds the site, runs the Rust browser tests (CPU and
+# WebGPU), checks that the README's serve command serves the site, and tests it in headless Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/setup.sh test
 cargo fetch
 cargo test --workspace --exclude gradlens-web --no-fail-fast
 trunk build --release
+
+# The Rust code in a real browser (web/tests): headless Chromium, CPU backend and WebGPU (SwiftShader on
+# a machine without a GPU), flags in web/webdriver.json. Release, to reuse the build Trunk just made.
+CHROMEDRIVER="$(command -v chromedriver)" WASM_BINDGEN_TEST_TIMEOUT=900 \
+    cargo test -p gradlens-web --release --target wasm32-unknown-unknown --test browser
 
 # The serve command of the README, on a spare port, stopped once it answers.
 port=18080

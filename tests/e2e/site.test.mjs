@@ -3,60 +3,25 @@
 // request after it has loaded. A screenshot is kept in tests/artifacts/.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { createServer } from "node:http";
-import { readFile, mkdir } from "node:fs/promises";
-import { extname, join, normalize } from "node:path";
-import { chromium } from "playwright-core";
+import { mkdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { ARTIFACTS, explain, launch, loadedPage, serveDist } from "./harness.mjs";
 
-const DIST = new URL("../../dist/", import.meta.url).pathname;
-const ARTIFACTS = new URL("../artifacts/", import.meta.url).pathname;
-const TYPES = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm", ".css": "text/css", ".json": "application/json" };
-
-let server, browser, origin;
+let site, browser, origin;
 
 before(async () => {
-  // A plain static file server on loopback, like any static host.
-  server = createServer(async (req, res) => {
-    const path = normalize(decodeURIComponent(new URL(req.url, "http://x").pathname)).replace(/^\/+/, "") || "index.html";
-    try {
-      const body = await readFile(join(DIST, path));
-      res.writeHead(200, { "content-type": TYPES[extname(path)] ?? "application/octet-stream" });
-      res.end(body);
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  await new Promise((done) => server.listen(0, "127.0.0.1", done));
-  origin = `http://127.0.0.1:${server.address().port}`;
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-quic", "--no-first-run", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync"],
-  });
+  site = await serveDist();
+  origin = site.origin;
+  browser = await launch();
 });
 
 after(async () => {
   await browser?.close();
-  server?.close();
+  site?.close();
 });
 
-async function loadedPage() {
-  const page = await browser.newPage();
-  const requests = [];
-  page.on("request", (r) => requests.push(r.url()));
-  await page.goto(origin + "/");
-  await page.getByText("Model loaded", { exact: false }).waitFor({ timeout: 120_000 });
-  return { page, requests };
-}
-
-async function explain(page, text) {
-  await page.fill("#text", text);
-  await page.click("#explain");
-  await page.locator("#explain:not([disabled])").waitFor({ timeout: 120_000 });
-}
-
 test("explains typed text in the tab: prediction, highlights, methods, curves; no request after load", async () => {
-  const { page, requests } = await loadedPage();
+  const { page, requests } = await loadedPage(browser, origin);
   assert.ok(requests.every((url) => url.startsWith(origin)), `only same-origin requests: ${requests}`);
   assert.ok(requests.some((url) => url.endsWith("/model/classifier.bpk")));
   const afterLoad = requests.length;
@@ -101,12 +66,28 @@ test("explains typed text in the tab: prediction, highlights, methods, curves; n
 });
 
 test("markup in the text stays text, and empty text gets a clear message", async () => {
-  const { page } = await loadedPage();
+  const { page } = await loadedPage(browser, origin);
   const xss = '<img src=x onerror="window.injected=1"><script>window.injected=2</script>';
   await explain(page, xss);
   assert.equal(await page.locator("main img, main script").count(), 0);
   assert.equal(await page.evaluate(() => window.injected), undefined);
   assert.ok((await page.locator(".method").first().textContent()).includes("<img"), "the markup is shown as text");
+
+  // The exports of that explanation are made in the tab and stay inert: escaped text, no scripts.
+  for (const [button, name] of [["HTML", "gradlens-integrated_gradients.html"], ["SVG", "gradlens-integrated_gradients.svg"]]) {
+    const saved = page.waitForEvent("download");
+    await page.locator('.method[data-method="integrated_gradients"] .export', { hasText: button }).click();
+    const download = await saved;
+    assert.equal(download.suggestedFilename(), name);
+    const body = await readFile(await download.path(), "utf8");
+    assert.ok(!/<script|<img|onerror=/i.test(body), `${name} is inert: ${body.slice(0, 200)}`);
+    assert.ok(body.includes("&lt;"), `${name} escapes the markup`);
+  }
+  const json = page.waitForEvent("download");
+  await page.locator(".explanation > .exports .export", { hasText: "JSON" }).click();
+  const explanation = JSON.parse(await readFile(await (await json).path(), "utf8"));
+  assert.equal(explanation.text, xss);
+  assert.deepEqual(explanation.attributions.map((a) => a.method), ["integrated_gradients", "grad_sam", "occlusion"]);
 
   await explain(page, "   ");
   await page.getByRole("alert").getByText("empty").waitFor();

@@ -1,20 +1,23 @@
 //! The GradLens page: fetches the default model from the site's own `model/` folder once, then explains
-//! the visitor's text with the chosen methods on the CPU backend inside this tab. Nothing is sent anywhere.
+//! the visitor's text with the chosen methods inside this tab, on WebGPU or the CPU. Nothing is sent
+//! anywhere.
 
+mod backend;
+mod export;
 mod loading;
 mod report;
 mod view;
 
 use std::rc::Rc;
 
-use burn::prelude::*;
-use gradlens_model::Classifier;
+use gradlens_model::{Classifier, ModelAssets};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
 
 use crate::loading::{Progress, fetch_model};
-use crate::report::{OFFERED, PICKED, Report, explain};
+use crate::backend::{Backend, WebGpuSupport};
+use crate::report::{OFFERED, PICKED, Report, Step, Stopped, explain};
 
 const EXAMPLES: [&str; 4] = [
     "A gorgeous, witty, seductive movie.",
@@ -23,13 +26,18 @@ const EXAMPLES: [&str; 4] = [
     "It is neither funny nor moving, and it goes on far too long for a story this slight.",
 ];
 
-/// Lets the browser paint (status, disabled button) before a long synchronous computation.
+/// Hands control back to the browser until it has painted (the next animation frame) and handled what
+/// was waiting (a task later), so that progress shows and clicks land between steps.
 async fn next_paint() {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        let window = web_sys::window().expect("a window");
+    let window = web_sys::window().expect("a window");
+    let frame = js_sys::Promise::new(&mut |resolve, _| {
+        let _ = window.request_animation_frame(resolve.unchecked_ref());
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(frame).await;
+    let task = js_sys::Promise::new(&mut |resolve, _| {
         let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(resolve.unchecked_ref(), 0);
     });
-    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+    let _ = wasm_bindgen_futures::JsFuture::from(task).await;
 }
 
 fn megabytes(bytes: u64) -> String {
@@ -38,22 +46,66 @@ fn megabytes(bytes: u64) -> String {
 
 #[component]
 fn App() -> impl IntoView {
+    let assets = StoredValue::new_local(None::<Rc<ModelAssets>>);
     let model = RwSignal::new_local(None::<Rc<Classifier>>);
     let progress = RwSignal::new(Progress::default());
     let load_error = RwSignal::new(None::<String>);
+    let webgpu = RwSignal::new(None::<WebGpuSupport>);
+    let backend = RwSignal::new(None::<Backend>);
+    let backend_note = RwSignal::new(String::new());
     let text = RwSignal::new(EXAMPLES[0].to_string());
     let picked = RwSignal::new(PICKED.iter().map(|m| m.to_string()).collect::<Vec<_>>());
-    let busy = RwSignal::new(false);
+    // Each request gets a number; a running explanation stops once a newer number exists.
+    let generation = StoredValue::new(0u64);
+    let step = RwSignal::new(None::<Step>);
     let report = RwSignal::new_local(None::<Result<Rc<Report>, String>>);
+    // Changes only when work starts or ends, so that what depends on it is not redrawn at every step.
+    let busy = Memo::new(move |_| step.with(Option::is_some));
+    // Requests that ran to the end (a report or an error), for tests and assistive technology.
+    let finished = RwSignal::new(0u64);
+
+    let cancel = move || {
+        generation.update_value(|g| *g += 1);
+        step.set(None);
+    };
+
+    // (Re)builds the model on `chosen` from the downloaded files.
+    let use_backend = move |chosen: Backend, note: String| {
+        cancel();
+        model.set(None);
+        spawn_local(async move {
+            let Some(files) = assets.get_value() else { return };
+            let loaded = match backend::device(chosen).await {
+                Ok(device) => Classifier::load(&files, &device).map_err(|e| format!("The model files are damaged: {e}")),
+                Err(e) => Err(format!("WebGPU could not start ({e}); choose the CPU backend.")),
+            };
+            backend.set(Some(chosen));
+            backend_note.set(note);
+            match loaded {
+                Ok(loaded) => model.set(Some(Rc::new(loaded))),
+                Err(e) => load_error.set(Some(e)),
+            }
+        });
+    };
 
     let load = move || {
         load_error.set(None);
         spawn_local(async move {
             match fetch_model(move |p| progress.set(p)).await {
-                Ok(assets) => match Classifier::load(&assets, &Device::flex().autodiff()) {
-                    Ok(loaded) => model.set(Some(Rc::new(loaded))),
-                    Err(e) => load_error.set(Some(format!("The model files are damaged: {e}"))),
-                },
+                Ok(files) => {
+                    assets.set_value(Some(Rc::new(files)));
+                    let support = backend::probe_webgpu().await;
+                    let (chosen, note) = match (backend::requested(), &support) {
+                        (Some(asked), _) => (asked, "chosen in the page's address".to_string()),
+                        (None, WebGpuSupport::Hardware(gpu)) => (Backend::WebGpu, format!("on {gpu}")),
+                        (None, WebGpuSupport::Software(gpu)) => {
+                            (Backend::Cpu, format!("WebGPU here is a software emulation ({gpu}), slower than the CPU backend"))
+                        }
+                        (None, WebGpuSupport::Missing(why)) => (Backend::Cpu, format!("no WebGPU: {why}")),
+                    };
+                    webgpu.set(Some(support));
+                    use_backend(chosen, note);
+                }
                 Err(e) => load_error.set(Some(format!("The model could not be downloaded: {e}"))),
             }
         });
@@ -61,16 +113,41 @@ fn App() -> impl IntoView {
     load();
 
     let run = move || {
-        let Some(m) = model.get() else { return };
-        if busy.get_untracked() {
-            return;
-        }
-        busy.set(true);
+        let Some(m) = model.get_untracked() else { return };
+        // A new request supersedes the running one.
+        generation.update_value(|g| *g += 1);
+        let mine = generation.get_value();
+        let current = move || generation.get_value() == mine;
+        step.set(Some(Step::default()));
         spawn_local(async move {
-            next_paint().await;
-            let result = explain(&m, &text.get_untracked(), &picked.get_untracked()).map(Rc::new);
-            report.set(Some(result));
-            busy.set(false);
+            let result = explain(
+                &m,
+                &text.get_untracked(),
+                &picked.get_untracked(),
+                move |s| {
+                    if current() {
+                        step.set(Some(s))
+                    }
+                },
+                next_paint,
+                move || !current(),
+            )
+            .await;
+            if !current() {
+                return;
+            }
+            step.set(None);
+            finished.update(|n| *n += 1);
+            match result {
+                Ok(r) => report.set(Some(Ok(Rc::new(r)))),
+                Err(Stopped::Superseded) => {}
+                Err(Stopped::Input(e)) => report.set(Some(Err(e))),
+                Err(Stopped::Device(e)) if backend.get_untracked() == Some(Backend::WebGpu) => {
+                    use_backend(Backend::Cpu, format!("the WebGPU device failed ({e}); switched to the CPU"));
+                    report.set(Some(Err("WebGPU failed while explaining; the page switched to the CPU backend. Click Explain again.".into())));
+                }
+                Err(Stopped::Device(e)) => report.set(Some(Err(e))),
+            }
         });
     };
 
@@ -79,16 +156,40 @@ fn App() -> impl IntoView {
             return e;
         }
         if model.with(Option::is_none) {
+            if backend.get().is_some() || webgpu.get().is_some() {
+                return "Preparing the model…".into();
+            }
             let p = progress.get();
             return match p.expected {
                 Some(total) => format!("Loading the model ({}): {} of {}…", p.file, megabytes(p.received), megabytes(total)),
                 None => format!("Loading the model: {}…", megabytes(p.done + p.received)),
             };
         }
-        if busy.get() {
-            return "Explaining…".into();
+        if let Some(s) = step.get() {
+            return format!("Explaining: {} ({} of {} steps)…", s.doing, s.done, s.total);
         }
-        "Model loaded. It runs on the CPU (WebAssembly) inside this tab: your text never leaves it.".into()
+        "Model loaded. It runs inside this tab: your text never leaves it.".into()
+    };
+
+    let backend_picker = move || {
+        let support = webgpu.get()?;
+        let current = backend.get()?;
+        let webgpu_usable = !matches!(support, WebGpuSupport::Missing(_));
+        let change = move |ev: leptos::ev::Event| {
+            if let Some(chosen) = Backend::from_key(&event_target_value(&ev)) {
+                use_backend(chosen, "chosen by you".into());
+            }
+        };
+        Some(view! {
+            <p class="backend">
+                <label for="backend">"Runs on "</label>
+                <select id="backend" on:change=change>
+                    <option value="webgpu" selected=current == Backend::WebGpu disabled=!webgpu_usable>{Backend::WebGpu.label()}</option>
+                    <option value="cpu" selected=current == Backend::Cpu>{Backend::Cpu.label()}</option>
+                </select>
+                <span class="backend-note" data-backend=current.key()>{move || backend_note.get()}</span>
+            </p>
+        })
     };
 
     let method_picker = OFFERED
@@ -119,7 +220,7 @@ fn App() -> impl IntoView {
         .collect_view();
 
     view! {
-        <main>
+        <main aria-busy=move || busy.get().to_string() data-finished=move || finished.get().to_string()>
             <header>
                 <h1>"GradLens"</h1>
                 <p class="lede">"Why did the classifier decide that? Type a review and see which words drove the prediction, computed in your browser."</p>
@@ -129,11 +230,16 @@ fn App() -> impl IntoView {
                 <textarea id="text" prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev))></textarea>
                 <div class="examples" aria-label="examples">{examples}</div>
                 <fieldset class="methods"><legend>"Methods"</legend>{method_picker}</fieldset>
-                <button id="explain" type="submit" disabled=move || model.with(Option::is_none) || busy.get()>"Explain"</button>
+                <div class="actions">
+                    <button id="explain" type="submit" disabled=move || model.with(Option::is_none)>"Explain"</button>
+                    {move || busy.get().then(|| view! { <button type="button" id="cancel" on:click=move |_| cancel()>"Cancel"</button> })}
+                </div>
             </form>
+            {backend_picker}
             <p class="status" role="status">{status}</p>
+            {move || step.get().map(|s| view! { <progress class="work" max=s.total as f64 value=s.done as f64></progress> })}
             {move || load_error.get().map(|_| view! { <button type="button" id="retry" on:click=move |_| load()>"Retry the download"</button> })}
-            {move || model.with(Option::is_none).then(|| {
+            {move || (model.with(Option::is_none) && backend.get().is_none()).then(|| {
                 let p = progress.get();
                 view! { <progress max=p.expected.unwrap_or(0) as f64 value=p.received as f64></progress> }
             })}

@@ -3,7 +3,7 @@
 
 use gradlens_attribution::metrics::{Metric, MetricValue, PerturbationOptions, evaluate_all};
 use gradlens_attribution::methods::GradSam;
-use gradlens_attribution::{ExplainedInput, Explanation, Method, Target};
+use gradlens_attribution::{DeviceError, ExplainedInput, Explanation, InputError, Method, Target, read};
 use gradlens_model::Classifier;
 
 /// The methods offered on the page, in the order shown, and those picked at first.
@@ -42,16 +42,66 @@ pub struct Report {
     pub grad_sam_map: Vec<f32>,
 }
 
-pub fn explain(model: &Classifier, text: &str, methods: &[String]) -> Result<Report, String> {
-    let input = ExplainedInput::new(model, text, Target::Predicted).map_err(|e| e.to_string())?;
+/// Why an explanation has no report.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Stopped {
+    /// A newer request, or the visitor, stopped it.
+    Superseded,
+    /// Bad input (the message says what to change).
+    Input(String),
+    /// The device failed (a lost WebGPU device, say); the page falls back to the CPU.
+    Device(String),
+}
+
+impl From<DeviceError> for Stopped {
+    fn from(e: DeviceError) -> Self {
+        Stopped::Device(e.to_string())
+    }
+}
+
+/// How far an explanation is: `done` of `total` steps, and the step under way.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Step {
+    pub done: usize,
+    pub total: usize,
+    pub doing: String,
+}
+
+/// Explains `text` with each of `methods` and its metrics. Between steps it hands control back to the
+/// browser (`pause`), so that the page repaints, shows `progress` and reacts to clicks; it stops as soon
+/// as `superseded` says a newer request (or a cancel) has come.
+pub async fn explain<P: Future<Output = ()>>(
+    model: &Classifier,
+    text: &str,
+    methods: &[String],
+    progress: impl Fn(Step),
+    pause: impl Fn() -> P,
+    superseded: impl Fn() -> bool,
+) -> Result<Report, Stopped> {
+    let total = 2 * methods.len() + 2;
+    let step = |done: usize, doing: String| {
+        progress(Step { done, total, doing });
+        async {
+            pause().await;
+            if superseded() { Err(Stopped::Superseded) } else { Ok(()) }
+        }
+    };
+    step(0, "reading the text".into()).await?;
+    let input = ExplainedInput::new(model, text, Target::Predicted).await.map_err(|e| match e {
+        InputError::Device(e) => Stopped::from(e),
+        e => Stopped::Input(e.to_string()),
+    })?;
     let mut explanation = Explanation::of(&input);
     let metrics = metrics();
     let mut values = Vec::new();
-    for name in methods {
-        let method = Method::by_name(name).ok_or_else(|| format!("no method called {name}"))?;
-        let scores = explanation.add(&input, &method).token_scores.clone();
-        values.push(evaluate_all(&metrics, &input, &scores, &PerturbationOptions::default()));
+    for (i, name) in methods.iter().enumerate() {
+        let method = Method::by_name(name).ok_or_else(|| Stopped::Input(format!("no method called {name}")))?;
+        step(1 + 2 * i, name.replace('_', " ")).await?;
+        let scores = explanation.add(&input, &method).await?.token_scores.clone();
+        step(2 + 2 * i, format!("faithfulness of {}", name.replace('_', " "))).await?;
+        values.push(evaluate_all(&metrics, &input, &scores, &PerturbationOptions::default()).await?);
     }
-    let grad_sam_map = GradSam::map(&input).into_data().try_to_vec::<f32>().map_err(|e| format!("{e:?}"))?;
+    step(total - 1, "Grad-SAM map".into()).await?;
+    let grad_sam_map = read(GradSam::map(&input)).await?;
     Ok(Report { explanation, metrics: values, grad_sam_map })
 }

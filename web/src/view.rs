@@ -5,8 +5,11 @@ use gradlens_attribution::metrics::MetricValue;
 use gradlens_attribution::{Attribution, Explanation};
 use gradlens_render::chart::{Series, heatmap, line_chart};
 use gradlens_render::color::{normalise, rgb, text_on};
+use std::rc::Rc;
+
 use leptos::prelude::*;
 
+use crate::export::{download, file_name, only};
 use crate::report::{Report, metrics};
 
 /// The text with each word's background coloured by its score (blue supports, red opposes), the score
@@ -66,18 +69,37 @@ fn curves(report: &Report, metric: &str, title: &str, x_label: &str) -> String {
     line_chart(title, x_label, "p(predicted class)", &series)
 }
 
-pub fn report_view(report: &Report) -> AnyView {
+/// A button that downloads what `make` returns.
+fn export_button(label: &'static str, name: String, mime: &'static str, make: impl Fn() -> String + 'static) -> AnyView {
+    let save = move |_| {
+        if let Err(e) = download(&name, mime, &make()) {
+            leptos::logging::error!("export failed: {e}");
+        }
+    };
+    view! { <button type="button" class="export" data-export=label on:click=save>{label}</button> }.into_any()
+}
+
+pub fn report_view(report: &Rc<Report>) -> AnyView {
     let explanation = &report.explanation;
     let label = explanation.model.labels[explanation.predicted].clone();
     let rows = explanation
         .attributions
         .iter()
-        .map(|a| {
+        .enumerate()
+        .map(|(i, a)| {
+            let one = only(explanation, i);
+            let fragment = gradlens_render::html::fragment(&one, &one.attributions[0]);
+            let picture = gradlens_render::highlight::svg(&one);
             let gap = a.completeness.map(|c| format!(" · completeness gap {:.1}%", 100.0 * c.relative_gap)).unwrap_or_default();
             view! {
                 <div class="method" data-method=a.method.clone()>
                     <h3>{a.method.replace('_', " ")}<small>{format!(" · {:.2} s{gap}", a.seconds)}</small></h3>
                     <p class="highlighted">{highlighted(explanation, a)}</p>
+                    <p class="exports">
+                        "Export: "
+                        {export_button("HTML", file_name(&a.method, "html"), "text/html", move || fragment.clone())}
+                        {export_button("SVG", file_name(&a.method, "svg"), "image/svg+xml", move || picture.clone())}
+                    </p>
                 </div>
             }
         })
@@ -100,6 +122,17 @@ pub fn report_view(report: &Report) -> AnyView {
     view! {
         <section class="explanation" aria-label="explanation">
             {legend(&label)}
+            <p class="exports">
+                "Export every method: "
+                {export_button("JSON", file_name("explanation", "json"), "application/json", {
+                    let r = report.clone();
+                    move || serde_json::to_string_pretty(&r.explanation).expect("an explanation serialises")
+                })}
+                {export_button("SVG", file_name("all", "svg"), "image/svg+xml", {
+                    let r = report.clone();
+                    move || gradlens_render::highlight::svg(&r.explanation)
+                })}
+            </p>
             {rows}
         </section>
         <section class="faithfulness" aria-label="faithfulness">
@@ -108,9 +141,14 @@ pub fn report_view(report: &Report) -> AnyView {
                 <table><thead><tr><th>"method"</th>{header}</tr></thead><tbody>{table_rows}</tbody></table>
             </div>
             <div class="charts">
-                <figure class="chart" data-chart="deletion" inner_html=deletion></figure>
-                <figure class="chart" data-chart="insertion" inner_html=insertion></figure>
+                <figure class="chart" data-chart="deletion" inner_html=deletion.clone()></figure>
+                <figure class="chart" data-chart="insertion" inner_html=insertion.clone()></figure>
             </div>
+            <p class="exports">
+                "Export the curves: "
+                {export_button("deletion SVG", file_name("deletion", "svg"), "image/svg+xml", move || deletion.clone())}
+                {export_button("insertion SVG", file_name("insertion", "svg"), "image/svg+xml", move || insertion.clone())}
+            </p>
         </section>
         <details class="attention-map">
             <summary>"Grad-SAM map: mean over layers and heads of ReLU(A ⊙ dF/dA); row attends to column"</summary>

@@ -42,6 +42,8 @@ pub struct ProbeGradients {
 pub enum InputError {
     #[error(transparent)]
     Text(#[from] gradlens_model::TextError),
+    #[error(transparent)]
+    Device(#[from] DeviceError),
     #[error("class {class} does not exist: the model has {classes} classes ({labels})")]
     NoSuchClass { class: usize, classes: usize, labels: String },
 }
@@ -49,12 +51,12 @@ pub enum InputError {
 impl<'m> ExplainedInput<'m> {
     /// Encodes `text`, runs the model once and resolves the target class. The model must live on an
     /// autodiff device for the gradient methods.
-    pub fn new(model: &'m Classifier, text: &str, target: Target) -> Result<Self, InputError> {
+    pub async fn new(model: &'m Classifier, text: &str, target: Target) -> Result<Self, InputError> {
         let encoded = model.encode(text)?;
         let batch = model.batch(&[&encoded.ids]);
         let embeddings = model.embed(batch.ids.clone()).detach();
         let logits = model.forward(embeddings.clone(), batch.mask.clone(), model.neutral_probes(1, encoded.len())).logits;
-        let probabilities = to_vec(softmax(logits.detach(), 1));
+        let probabilities = read(softmax(logits.detach(), 1)).await?;
         let labels = &model.config().labels;
         let target = match target {
             Target::Predicted => argmax(&probabilities),
@@ -91,10 +93,10 @@ impl<'m> ExplainedInput<'m> {
     }
 
     /// The target-class probability at each of the `[B, S, H]` points with their `[B, S]` masks.
-    pub fn target_probabilities(&self, embeddings: Tensor<3>, mask: Tensor<2>) -> Vec<f32> {
+    pub async fn target_probabilities(&self, embeddings: Tensor<3>, mask: Tensor<2>) -> Result<Vec<f32>, DeviceError> {
         let [b, s, _] = embeddings.dims();
         let logits = self.model.forward(embeddings.detach(), mask, self.model.neutral_probes(b, s)).logits;
-        to_vec(self.target_column(softmax(logits.detach(), 1)))
+        read(self.target_column(softmax(logits.detach(), 1))).await
     }
 
     /// The forward outputs (attentions, hidden states) at the input itself, without gradients.
@@ -137,8 +139,27 @@ impl<'m> ExplainedInput<'m> {
     }
 }
 
-pub(crate) fn to_vec<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-    t.into_data().convert::<f32>().try_to_vec::<f32>().expect("f32 tensor data")
+/// A tensor could not be read back from its device (a lost WebGPU device, say).
+#[derive(Debug, thiserror::Error)]
+#[error("the {device} device failed: {reason}")]
+pub struct DeviceError {
+    pub device: String,
+    pub reason: String,
+}
+
+/// Reads a float tensor back to the host. Asynchronous because WebGPU can only read that way; on the
+/// CPU the future is ready at once.
+pub async fn read<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>, DeviceError> {
+    let device = format!("{:?}", t.device());
+    let data = t.into_data_async().await.map_err(|e| DeviceError { device, reason: e.to_string() })?;
+    Ok(data.convert::<f32>().try_into_vec::<f32>().expect("converted to f32"))
+}
+
+/// Reads an integer tensor (indices) back to the host.
+pub(crate) async fn read_indices<const D: usize>(t: Tensor<D, Int>) -> Result<Vec<usize>, DeviceError> {
+    let device = format!("{:?}", t.device());
+    let data = t.into_data_async().await.map_err(|e| DeviceError { device, reason: e.to_string() })?;
+    Ok(data.convert::<i64>().try_into_vec::<i64>().expect("converted to i64").into_iter().map(|i| i as usize).collect())
 }
 
 pub(crate) fn argmax(values: &[f32]) -> usize {

@@ -14,7 +14,7 @@ pub mod metrics;
 
 pub use baseline::Baseline;
 pub use explanation::{Attribution, Completeness, Explanation, ModelInfo, SCHEMA_VERSION};
-pub use input::{ExplainedInput, InputError, ProbeGradients, Target};
+pub use input::{DeviceError, ExplainedInput, InputError, ProbeGradients, Target, read};
 pub use integration::IntegrationRule;
 pub use methods::{AttributionMethod, Method, MethodOutput};
 
@@ -29,9 +29,9 @@ impl Explanation {
     }
 
     /// Runs `method` on `input` and appends its attribution, timed.
-    pub fn add(&mut self, input: &ExplainedInput, method: &Method) -> &Attribution {
+    pub async fn add(&mut self, input: &ExplainedInput<'_>, method: &Method) -> Result<&Attribution, DeviceError> {
         let started = web_time::Instant::now();
-        let out = method.attribute(input);
+        let out = method.attribute(input).await?;
         self.attributions.push(Attribution {
             method: method.name().to_owned(),
             target: input.target,
@@ -41,16 +41,16 @@ impl Explanation {
             completeness: out.completeness,
             seconds: started.elapsed().as_secs_f64(),
         });
-        self.attributions.last().expect("just pushed")
+        Ok(self.attributions.last().expect("just pushed"))
     }
 }
 
 /// Explains `text` with every method in `methods`.
-pub fn explain(model: &Classifier, text: &str, target: Target, methods: &[Method]) -> Result<Explanation, InputError> {
-    let input = ExplainedInput::new(model, text, target)?;
+pub async fn explain(model: &Classifier, text: &str, target: Target, methods: &[Method]) -> Result<Explanation, InputError> {
+    let input = ExplainedInput::new(model, text, target).await?;
     let mut explanation = Explanation::of(&input);
     for method in methods {
-        explanation.add(&input, method);
+        explanation.add(&input, method).await?;
     }
     Ok(explanation)
 }

@@ -14,7 +14,7 @@ use serde_json::json;
 
 use crate::ExplainedInput;
 use crate::explanation::Conventions;
-use crate::input::{argmax, to_vec};
+use crate::input::{DeviceError, argmax, read};
 
 /// How a token is taken out of the input.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -121,8 +121,8 @@ impl Metric {
     }
 
     /// The metric's value for token `scores` of `input` (one per token).
-    pub fn evaluate(&self, input: &ExplainedInput, scores: &[f32], options: &PerturbationOptions) -> MetricValue {
-        evaluate_all(std::slice::from_ref(self), input, scores, options).remove(0)
+    pub async fn evaluate(&self, input: &ExplainedInput<'_>, scores: &[f32], options: &PerturbationOptions) -> Result<MetricValue, DeviceError> {
+        Ok(evaluate_all(std::slice::from_ref(self), input, scores, options).await?.remove(0))
     }
 
     /// The perturbed inputs this metric needs, in the order [`Self::value`] reads their `p_y`.
@@ -180,7 +180,12 @@ impl Metric {
 /// Evaluates several metrics on one explanation. Many metrics share perturbed inputs (comprehensiveness
 /// at k is a point of the deletion curve, sufficiency one of the insertion curve): every distinct input
 /// runs once, and all of them in batches.
-pub fn evaluate_all(metrics: &[Metric], input: &ExplainedInput, scores: &[f32], options: &PerturbationOptions) -> Vec<MetricValue> {
+pub async fn evaluate_all(
+    metrics: &[Metric],
+    input: &ExplainedInput<'_>,
+    scores: &[f32],
+    options: &PerturbationOptions,
+) -> Result<Vec<MetricValue>, DeviceError> {
     let ranking = Ranking::new(input, scores, options);
     let y = argmax(&input.probabilities);
     let plans: Vec<Vec<Vec<u32>>> = metrics.iter().map(|m| m.sequences(&ranking, input, options)).collect();
@@ -192,10 +197,10 @@ pub fn evaluate_all(metrics: &[Metric], input: &ExplainedInput, scores: &[f32], 
             distinct.len() - 1
         });
     }
-    let log_p = log_probabilities(input, &distinct, y, options.batch_size);
+    let log_p = log_probabilities(input, &distinct, y, options.batch_size).await?;
     let full_log_p = input.probabilities[y].ln();
     let class = &input.model.config().labels[y];
-    metrics
+    Ok(metrics
         .iter()
         .zip(&plans)
         .map(|(metric, plan)| {
@@ -203,7 +208,7 @@ pub fn evaluate_all(metrics: &[Metric], input: &ExplainedInput, scores: &[f32], 
             let (value, curve) = metric.value(full_log_p, &values);
             MetricValue { metric: metric.info().name, value, curve, conventions: metric.conventions(class, options) }
         })
-        .collect()
+        .collect())
 }
 
 const AOPC_FRACTIONS: [f32; 10] = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0];
@@ -263,15 +268,15 @@ impl Ranking {
 }
 
 /// `log p_y` of each token-id sequence, batched.
-fn log_probabilities(input: &ExplainedInput, sequences: &[&[u32]], y: usize, batch_size: usize) -> Vec<f32> {
+async fn log_probabilities(input: &ExplainedInput<'_>, sequences: &[&[u32]], y: usize, batch_size: usize) -> Result<Vec<f32>, DeviceError> {
     let model = input.model;
     let classes = model.config().labels.len();
     let mut out = Vec::with_capacity(sequences.len());
     for chunk in sequences.chunks(batch_size.max(1)) {
         let logits = model.forward_batch(&model.batch(chunk)).logits.detach();
-        out.extend(to_vec(log_softmax(logits, 1)).chunks_exact(classes).map(|row| row[y]));
+        out.extend(read(log_softmax(logits, 1)).await?.chunks_exact(classes).map(|row| row[y]));
     }
-    out
+    Ok(out)
 }
 
 /// Trapezoid area under a curve over [0, 1].

@@ -1,6 +1,7 @@
 //! DIG and UDIG against tools/dig_reference.py, a direct PyTorch transcription of the published
 //! definitions, on the tiny model (small settings, both strategies, with and without midpoints).
 
+use pollster::FutureExt as _;
 use burn::prelude::*;
 use gradlens_attribution::methods::{AnchorSearch, AnchorStrategy, DiscretizedIntegratedGradients, Distance};
 use gradlens_attribution::{AttributionMethod, ExplainedInput, Target};
@@ -22,10 +23,10 @@ fn dig_and_udig_match_the_reference_transcription() {
     let model = Classifier::load(&ModelAssets::shipped(GraphKind::Tiny).unwrap(), &Device::flex().autodiff()).unwrap();
     let golden = Golden::open("tiny_dig");
     for (i, text) in sentences().iter().enumerate() {
-        let input = ExplainedInput::new(&model, text, Target::Predicted).unwrap();
+        let input = ExplainedInput::new(&model, text, Target::Predicted).block_on().unwrap();
         for name in ["dig_greedy", "dig_maxcount", "udig_greedy", "udig_maxcount"] {
             let method = case(name);
-            let out = method.attribute(&input);
+            let out = method.attribute(&input).block_on().unwrap();
             let expected_points = 2usize.pow(method.factor) * (method.steps + 1) + 1;
             assert_eq!(out.conventions["path_points"], expected_points, "{name}");
             assert_close(&format!("{i}.{name}"), &out.token_scores, &golden.f32s(&format!("{i}.{name}")).1, 1e-4);

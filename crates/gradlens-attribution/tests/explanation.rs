@@ -1,5 +1,6 @@
 //! The result type: word aggregation through the tokenizer's word ids, conventions, and its JSON form.
 
+use pollster::FutureExt as _;
 use burn::prelude::*;
 use gradlens_attribution::{AttributionMethod, Explanation, Method, SCHEMA_VERSION, Target, explain};
 use gradlens_model::{Classifier, GraphKind, ModelAssets};
@@ -12,7 +13,7 @@ fn tiny() -> Classifier {
 fn word_scores_sum_the_scores_of_their_tokens() {
     let model = tiny();
     let text = "Unbelievably overwrought, an über-long <i>mess</i> 🎬!";
-    let explanation = explain(&model, text, Target::Predicted, &Method::all_defaults()).unwrap();
+    let explanation = explain(&model, text, Target::Predicted, &Method::all_defaults()).block_on().unwrap();
     assert_eq!(explanation.attributions.len(), Method::all_defaults().len());
     for word in &explanation.words {
         assert_eq!(&text[word.start..word.end], word.text);
@@ -41,7 +42,7 @@ fn word_scores_sum_the_scores_of_their_tokens() {
 fn explanations_round_trip_through_json_with_their_schema_version() {
     let model = tiny();
     let methods = [Method::by_name("integrated_gradients").unwrap(), Method::by_name("grad_sam").unwrap()];
-    let explanation = explain(&model, "A gorgeous, witty movie.", Target::Class(0), &methods).unwrap();
+    let explanation = explain(&model, "A gorgeous, witty movie.", Target::Class(0), &methods).block_on().unwrap();
     let json = serde_json::to_string(&explanation).unwrap();
     let back: Explanation = serde_json::from_str(&json).unwrap();
     assert_eq!(back, explanation);

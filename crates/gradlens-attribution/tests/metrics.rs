@@ -1,6 +1,7 @@
 //! Faithfulness metrics against values computed by hand on the tiny model: the perturbed token-id
 //! sequences are written out here and run one at a time.
 
+use pollster::FutureExt as _;
 use burn::prelude::*;
 use burn::tensor::activation::softmax;
 use gradlens_attribution::metrics::{Metric, PerturbationOptions, Removal};
@@ -32,7 +33,7 @@ impl Case {
         let model = tiny();
         let ids = model.encode(TEXT).unwrap().ids;
         assert_eq!(ids.len(), 6, "{TEXT:?} must be 4 word tokens");
-        let input = ExplainedInput::new(&model, TEXT, Target::Predicted).unwrap();
+        let input = ExplainedInput::new(&model, TEXT, Target::Predicted).block_on().unwrap();
         let y = input.target;
         Case { model, ids, y }
     }
@@ -44,8 +45,8 @@ impl Case {
     }
 
     fn value(&self, metric: Metric, options: PerturbationOptions) -> (f32, Option<Vec<f32>>) {
-        let input = ExplainedInput::new(&self.model, TEXT, Target::Predicted).unwrap();
-        let v = metric.evaluate(&input, &SCORES, &options);
+        let input = ExplainedInput::new(&self.model, TEXT, Target::Predicted).block_on().unwrap();
+        let v = metric.evaluate(&input, &SCORES, &options).block_on().unwrap();
         (v.value, v.curve.map(|c| c.iter().map(|p| p.probability).collect()))
     }
 }
@@ -124,12 +125,12 @@ fn metrics_describe_themselves() {
 #[test]
 fn evaluating_together_shares_inputs_without_changing_values() {
     let case = Case::new();
-    let input = ExplainedInput::new(&case.model, TEXT, Target::Predicted).unwrap();
+    let input = ExplainedInput::new(&case.model, TEXT, Target::Predicted).block_on().unwrap();
     let metrics = Metric::all_defaults();
     let options = PerturbationOptions::default();
-    let together = gradlens_attribution::metrics::evaluate_all(&metrics, &input, &SCORES, &options);
+    let together = gradlens_attribution::metrics::evaluate_all(&metrics, &input, &SCORES, &options).block_on().unwrap();
     for (metric, shared) in metrics.iter().zip(together) {
-        let alone = metric.evaluate(&input, &SCORES, &options);
+        let alone = metric.evaluate(&input, &SCORES, &options).block_on().unwrap();
         assert_eq!(alone, shared, "{metric:?}");
     }
 }

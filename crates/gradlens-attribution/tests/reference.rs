@@ -2,6 +2,7 @@
 //! gradient and path methods, straightforward PyTorch computations of the definitions (gradients taken on
 //! the attention probabilities and layer outputs themselves, not through our gate and probe) for the rest.
 
+use pollster::FutureExt as _;
 use burn::prelude::*;
 use gradlens_attribution::methods::{
     AttentionRollout, GradSam, GradSamReading, GradientWeightedRollout, GradientXInput, IntegratedGradients, LayerGam,
@@ -22,8 +23,8 @@ fn load(kind: GraphKind) -> Classifier {
     Classifier::load(&ModelAssets::shipped(kind).unwrap(), &Device::flex().autodiff()).unwrap()
 }
 
-fn check(what: &str, method: &dyn AttributionMethod, input: &ExplainedInput, golden: &Golden, tolerance: f32) {
-    let got = method.attribute(input).token_scores;
+fn check(what: &str, method: &impl AttributionMethod, input: &ExplainedInput, golden: &Golden, tolerance: f32) {
+    let got = method.attribute(input).block_on().unwrap().token_scores;
     let (_, reference) = golden.f32s(what);
     let c = cosine(&got, &reference);
     assert!(c >= MIN_COSINE, "{what}: cosine {c} with the reference");
@@ -34,13 +35,13 @@ fn methods_match_references(kind: GraphKind) {
     let model = load(kind);
     let golden = Golden::open(&format!("{}_attributions", kind.name()));
     for (i, text) in sentences().iter().enumerate() {
-        let input = ExplainedInput::new(&model, text, Target::Predicted).unwrap();
+        let input = ExplainedInput::new(&model, text, Target::Predicted).block_on().unwrap();
         assert_eq!(input.target as i64, golden.i64s(&format!("{i}.target"))[0], "{text:?}");
         let name = |m: &str| format!("{i}.{m}");
         check(&name("saliency_l2"), &Saliency { norm: SaliencyNorm::L2 }, &input, &golden, GRADIENT_TOLERANCE);
         // The embedding LayerNorm makes every token's gradient orthogonal to the all-ones vector, so the
         // signed variant is zero up to rounding, in Captum as here: compare values, not directions.
-        let signed = Saliency { norm: SaliencyNorm::Signed }.attribute(&input).token_scores;
+        let signed = Saliency { norm: SaliencyNorm::Signed }.attribute(&input).block_on().unwrap().token_scores;
         let largest = golden.f32s(&name("saliency_l2")).1.iter().fold(0.0f32, |m, v| m.max(*v));
         for (who, values) in [("ours", signed), ("Captum's", golden.f32s(&name("saliency_signed")).1)] {
             let worst = values.iter().fold(0.0f32, |m, v| m.max(v.abs()));
@@ -50,7 +51,7 @@ fn methods_match_references(kind: GraphKind) {
         for rule in IntegrationRule::ALL {
             let ig = IntegratedGradients { steps: IG_STEPS, rule, ..Default::default() };
             let what = name(&format!("ig.{}", rule.name()));
-            let out = ig.attribute(&input);
+            let out = ig.attribute(&input).block_on().unwrap();
             let (_, captum) = golden.f32s(&what);
             let (_, captum_delta) = golden.f32s(&format!("{what}.delta"));
             // Captum's trapezoid weights are 1/n (halved at the ends) on n points spaced 1/(n-1): they sum
@@ -78,8 +79,8 @@ fn methods_match_references(kind: GraphKind) {
 fn integrated_gradients_is_complete(kind: GraphKind) {
     let model = load(kind);
     for text in sentences() {
-        let input = ExplainedInput::new(&model, &text, Target::Predicted).unwrap();
-        let completeness = IntegratedGradients::default().attribute(&input).completeness.unwrap();
+        let input = ExplainedInput::new(&model, &text, Target::Predicted).block_on().unwrap();
+        let completeness = IntegratedGradients::default().attribute(&input).block_on().unwrap().completeness.unwrap();
         assert!(completeness.relative_gap < 0.05, "{text:?}: {completeness:?}");
     }
 }

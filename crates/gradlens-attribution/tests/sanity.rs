@@ -1,6 +1,7 @@
 //! Model-parameter randomisation (Adebayo et al. 2018, "Sanity Checks for Saliency Maps"): an explanation
 //! that does not change when the model's top layers are re-initialised does not explain the model.
 
+use pollster::FutureExt as _;
 use burn::prelude::*;
 use gradlens_attribution::{AttributionMethod, ExplainedInput, Method, Target};
 use gradlens_golden::sentences;
@@ -38,8 +39,8 @@ fn every_method_changes_when_the_top_layers_are_randomised() {
         let mut similarity = 0.0;
         for text in &texts {
             let scores = |model: &Classifier| {
-                let input = ExplainedInput::new(model, text, Target::Class(1)).unwrap();
-                method.attribute(&input).token_scores
+                let input = ExplainedInput::new(model, text, Target::Class(1)).block_on().unwrap();
+                method.attribute(&input).block_on().unwrap().token_scores
             };
             similarity += spearman(&scores(&trained), &scores(&randomised));
         }

@@ -1,6 +1,7 @@
 //! `gradlens bench`: wall-clock timings, printed as JSON lines for tools/benchmark.py to compare with
 //! its PyTorch + Captum peer on the same model and texts.
 
+use pollster::FutureExt as _;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -62,10 +63,10 @@ pub fn run(args: BenchArgs) -> Result<()> {
         for name in &args.method {
             let method = Method::by_name(name).with_context(|| format!("no method called '{name}'"))?;
             let inputs: Vec<ExplainedInput> =
-                texts.iter().map(|t| ExplainedInput::new(&model, t, Target::Predicted)).collect::<Result<_, _>>()?;
+                texts.iter().map(|t| ExplainedInput::new(&model, t, Target::Predicted).block_on()).collect::<Result<_, _>>()?;
             let run_all = || {
                 for input in &inputs {
-                    Explanation::of(input).add(input, &method);
+                    Explanation::of(input).add(input, &method).block_on().expect("the CPU does not fail");
                 }
             };
             let seconds = time(args.repeat, run_all) / texts.len() as f64;

@@ -5,6 +5,7 @@
 //! interval per method and metric, time per text) and the mean deletion/insertion curves are written as
 //! JSON, Markdown and SVG.
 
+use pollster::FutureExt as _;
 use std::collections::{BTreeMap, HashSet};
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
@@ -133,7 +134,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
         .with_style(ProgressStyle::with_template("{bar:40} {pos}/{len} texts {elapsed} (eta {eta}) {msg}").expect("a template"));
     bar.set_position((texts.len() - todo.len()) as u64);
     for (id, text) in todo {
-        let input = match ExplainedInput::new(&model, text, Target::Predicted) {
+        let input = match ExplainedInput::new(&model, text, Target::Predicted).block_on() {
             Ok(input) => input,
             Err(e) => {
                 bar.suspend(|| eprintln!("{id}: skipped: {e}"));
@@ -145,8 +146,8 @@ pub fn run(args: EvalArgs) -> Result<()> {
         for method in &methods {
             bar.set_message(method.name());
             let mut explanation = Explanation::of(&input);
-            let attribution = explanation.add(&input, method);
-            let values = evaluate_all(&metrics, &input, &attribution.token_scores, &options);
+            let attribution = explanation.add(&input, method).block_on()?;
+            let values = evaluate_all(&metrics, &input, &attribution.token_scores, &options).block_on()?;
             row.methods.insert(method.name().to_owned(), MethodRow::new(attribution.seconds, &metrics, values));
         }
         writeln!(file, "{}", serde_json::to_string(&row)?)?;

@@ -4,6 +4,7 @@ mod bench;
 mod eval;
 mod terminal;
 
+use pollster::FutureExt as _;
 use std::io::{BufRead, IsTerminal, Read, Write};
 use std::path::PathBuf;
 
@@ -78,6 +79,10 @@ enum Format {
     Json,
     /// A self-contained HTML page.
     Html,
+    /// HTML fragments to paste into a post: one `<figure>` per method, inline styles, no scripts.
+    HtmlFragment,
+    /// One SVG image of every method's highlights.
+    Svg,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -209,6 +214,12 @@ fn explain(args: ExplainArgs) -> Result<()> {
     match args.format {
         Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&explanation)?)?,
         Format::Html => out.write_all(gradlens_render::html::document(&explanation).as_bytes())?,
+        Format::HtmlFragment => {
+            for attribution in &explanation.attributions {
+                writeln!(out, "{}", gradlens_render::html::fragment(&explanation, attribution))?;
+            }
+        }
+        Format::Svg => writeln!(out, "{}", gradlens_render::highlight::svg(&explanation))?,
         Format::Terminal => {
             let color = args.output.is_none() && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
             out.write_all(terminal::render(&explanation, color).as_bytes())?
@@ -219,7 +230,7 @@ fn explain(args: ExplainArgs) -> Result<()> {
 
 /// Explains one text, with a spinner per method when `progress` is on and stderr is a terminal.
 fn explain_one(model: &Classifier, text: &str, target: Target, methods: &[Method], progress: bool) -> Result<Explanation> {
-    let input = ExplainedInput::new(model, text, target)?;
+    let input = ExplainedInput::new(model, text, target).block_on()?;
     let mut explanation = Explanation::of(&input);
     let spinner = (progress && std::io::stderr().is_terminal()).then(ProgressBar::new_spinner);
     for method in methods {
@@ -227,7 +238,7 @@ fn explain_one(model: &Classifier, text: &str, target: Target, methods: &[Method
             s.set_message(format!("{} ...", method.name()));
             s.enable_steady_tick(std::time::Duration::from_millis(120));
         }
-        explanation.add(&input, method);
+        explanation.add(&input, method).block_on()?;
     }
     if let Some(s) = spinner {
         s.finish_and_clear();

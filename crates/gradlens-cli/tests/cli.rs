@@ -57,6 +57,45 @@ fn html_output_is_self_contained_and_escapes_the_text() {
     assert!(!html.contains("src=") && !html.contains("href="), "no external resources");
 }
 
+/// The static exports: well-formed XML, no script element or event handler, the text escaped and whole.
+#[test]
+fn html_fragments_and_svg_are_safe_to_paste_into_a_post() {
+    let text = "<img src=x onerror=alert(1)> & a \"fine\" film, 映画";
+    let fragments = gradlens(&["explain", "--model", "tiny", "--format", "html-fragment", "-m", "occlusion,saliency", text], None);
+    assert!(fragments.status.success(), "{}", String::from_utf8_lossy(&fragments.stderr));
+    let html = String::from_utf8(fragments.stdout).unwrap();
+    let wrapped = format!("<div>{html}</div>");
+    let doc = roxmltree::Document::parse(&wrapped).expect("the fragments are well-formed");
+    assert_eq!(doc.descendants().filter(|n| n.has_tag_name("figure")).count(), 2, "one figure per method");
+    assert!(doc.descendants().all(|n| !n.has_tag_name("script") && !n.has_tag_name("img") && !n.has_tag_name("style")));
+    assert!(doc.descendants().all(|n| n.attributes().all(|a| !a.name().starts_with("on"))), "no event handlers");
+    let shown: String = doc.descendants().find(|n| n.has_tag_name("p")).unwrap().descendants().filter(|n| n.is_text()).filter_map(|n| n.text()).collect();
+    assert_eq!(shown, text, "the text is shown whole, as text");
+
+    let image = gradlens(&["explain", "--model", "tiny", "--format", "svg", "-m", "occlusion,saliency", text], None);
+    assert!(image.status.success());
+    let svg = String::from_utf8(image.stdout).unwrap();
+    let doc = roxmltree::Document::parse(&svg).expect("the SVG is well-formed");
+    assert!(doc.descendants().all(|n| !n.has_tag_name("script") && !n.has_tag_name("foreignObject")));
+    let words: Vec<&str> = doc.descendants().filter(|n| n.has_tag_name("title")).filter_map(|n| n.text()).collect();
+    assert!(words.iter().any(|w| w.starts_with("<:")), "markup is shown as text: {words:?}");
+    assert!(words.iter().any(|w| w.starts_with("映:")), "{words:?}");
+
+    // A long text wraps inside the image.
+    let long = "a remarkably long-winded review that goes on and on about nothing much ".repeat(4);
+    let image = gradlens(&["explain", "--model", "tiny", "--format", "svg", "-m", "saliency", &long], None);
+    let svg = String::from_utf8(image.stdout).unwrap();
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let width: f32 = doc.root_element().attribute("width").unwrap().parse().unwrap();
+    let boxes: Vec<(f32, f32)> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("rect") && n.children().any(|c| c.has_tag_name("title")))
+        .map(|n| (n.attribute("x").unwrap().parse().unwrap(), n.attribute("width").unwrap().parse().unwrap()))
+        .collect();
+    assert_eq!(boxes.len(), long.split_whitespace().map(|w| w.split('-').count() * 2 - 1).sum::<usize>());
+    assert!(boxes.iter().all(|(x, w)| x + w <= width), "every word inside {width}: {boxes:?}");
+}
+
 #[test]
 fn a_jsonl_batch_skips_bad_rows_and_keeps_the_rest() {
     let dir = std::env::temp_dir().join(format!("gradlens-cli-{}", std::process::id()));

@@ -25,6 +25,11 @@ impl Golden {
         Golden(std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
     }
 
+    /// A golden file built into the test (`include_bytes!`), where there is no file system (a browser).
+    pub fn from_bytes(bytes: &[u8]) -> Self {
+        Golden(bytes.to_vec())
+    }
+
     /// Shape and values of an f32 tensor.
     pub fn f32s(&self, name: &str) -> (Vec<usize>, Vec<f32>) {
         let tensors = SafeTensors::deserialize(&self.0).expect("a safetensors file");

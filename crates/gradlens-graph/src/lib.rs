@@ -51,6 +51,10 @@ impl GraphKind {
 
 /// Weights of the tiny graph with its top encoder layer, pooler and classifier re-initialised: the
 /// model-randomisation sanity check (Adebayo et al. 2018) needs a model that differs only there.
+/// The tiny fixture's weights, built in: for tests where there is no file system (wasm in a browser).
+#[cfg(feature = "embedded-tiny")]
+pub const TINY_WEIGHTS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/tiny/classifier.bpk"));
+
 pub const TINY_RANDOMISED_TOP_WEIGHTS_PATH: &str = concat!(env!("OUT_DIR"), "/tiny_randomised_top/randomised_top.bpk");
 
 /// What one forward pass takes. Shapes: `B` batch, `S` tokens, `H` hidden size, `L` layers, `N` heads.

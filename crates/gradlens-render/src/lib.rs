@@ -2,4 +2,5 @@
 
 pub mod chart;
 pub mod color;
+pub mod highlight;
 pub mod html;

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::{AttributionMethod, MethodOutput, conventions};
 use crate::ExplainedInput;
-use crate::input::to_vec;
+use crate::input::{DeviceError, read};
 
 /// `[L, 1, N, S, S]` -> the head mean of layer `l`, `[S, S]`.
 fn head_mean(maps: &Tensor<5>, l: usize) -> Tensor<2> {
@@ -17,9 +17,9 @@ fn head_mean(maps: &Tensor<5>, l: usize) -> Tensor<2> {
 }
 
 /// Row `row` of an `[S, S]` matrix.
-fn row(m: Tensor<2>, row: usize) -> Vec<f32> {
+async fn row(m: Tensor<2>, row: usize) -> Result<Vec<f32>, DeviceError> {
     let [_, s] = m.dims();
-    to_vec(m.narrow(0, row, 1).reshape([s]))
+    read(m.narrow(0, row, 1).reshape([s])).await
 }
 
 /// Raw attention: the last layer's attention from [CLS] to each token, averaged over heads (the usual
@@ -32,14 +32,14 @@ impl AttributionMethod for RawAttention {
         "raw_attention"
     }
 
-    fn attribute(&self, input: &ExplainedInput) -> MethodOutput {
+    async fn attribute(&self, input: &ExplainedInput<'_>) -> Result<MethodOutput, DeviceError> {
         let attentions = input.outputs().attentions;
         let layers = attentions.dims()[0];
-        MethodOutput {
-            token_scores: row(head_mean(&attentions, layers - 1), 0),
+        Ok(MethodOutput {
+            token_scores: row(head_mean(&attentions, layers - 1), 0).await?,
             conventions: conventions(input, [("layer", json!("last")), ("row", json!("[CLS]")), ("heads", json!("mean"))]),
             completeness: None,
-        }
+        })
     }
 }
 
@@ -53,7 +53,7 @@ impl AttributionMethod for AttentionRollout {
         "attention_rollout"
     }
 
-    fn attribute(&self, input: &ExplainedInput) -> MethodOutput {
+    async fn attribute(&self, input: &ExplainedInput<'_>) -> Result<MethodOutput, DeviceError> {
         let attentions = input.outputs().attentions;
         let [layers, _, _, s, _] = attentions.dims();
         let eye = Tensor::<2>::eye(s, input.device());
@@ -63,11 +63,11 @@ impl AttributionMethod for AttentionRollout {
             let a = a.clone() / a.sum_dim(1);
             rollout = a.matmul(rollout);
         }
-        MethodOutput {
-            token_scores: row(rollout, 0),
+        Ok(MethodOutput {
+            token_scores: row(rollout, 0).await?,
             conventions: conventions(input, [("residual", json!("A + I, rows renormalised")), ("row", json!("[CLS]"))]),
             completeness: None,
-        }
+        })
     }
 }
 
@@ -105,18 +105,18 @@ impl AttributionMethod for GradSam {
         "grad_sam"
     }
 
-    fn attribute(&self, input: &ExplainedInput) -> MethodOutput {
+    async fn attribute(&self, input: &ExplainedInput<'_>) -> Result<MethodOutput, DeviceError> {
         let map = Self::map(input);
         let [s, _] = map.dims();
         let scores = match self.reading {
             GradSamReading::Column => map.mean_dim(0),
             GradSamReading::Row => map.mean_dim(1),
         };
-        MethodOutput {
-            token_scores: to_vec(scores.reshape([s])),
+        Ok(MethodOutput {
+            token_scores: read(scores.reshape([s])).await?,
             conventions: conventions(input, [("reading", json!(self.reading)), ("layers", json!("all")), ("heads", json!("mean"))]),
             completeness: None,
-        }
+        })
     }
 }
 
@@ -131,18 +131,18 @@ impl AttributionMethod for GradientWeightedRollout {
         "gradient_weighted_rollout"
     }
 
-    fn attribute(&self, input: &ExplainedInput) -> MethodOutput {
+    async fn attribute(&self, input: &ExplainedInput<'_>) -> Result<MethodOutput, DeviceError> {
         let gate = relu(input.probe_gradients().attention_gate);
         let [layers, _, _, s, _] = gate.dims();
         let mut relevance = Tensor::<2>::eye(s, input.device());
         for l in 0..layers {
             relevance = relevance.clone() + head_mean(&gate, l).matmul(relevance);
         }
-        MethodOutput {
-            token_scores: row(relevance, 0),
+        Ok(MethodOutput {
+            token_scores: row(relevance, 0).await?,
             conventions: conventions(input, [("row", json!("[CLS]")), ("heads", json!("mean of ReLU(A * dF/dA)"))]),
             completeness: None,
-        }
+        })
     }
 }
 
@@ -161,7 +161,7 @@ impl AttributionMethod for LayerGam {
         "gam"
     }
 
-    fn attribute(&self, input: &ExplainedInput) -> MethodOutput {
+    async fn attribute(&self, input: &ExplainedInput<'_>) -> Result<MethodOutput, DeviceError> {
         let gradients = input.probe_gradients();
         let [layers, _, s, _] = gradients.hidden_probe.dims();
         let chosen: Vec<usize> =
@@ -170,15 +170,15 @@ impl AttributionMethod for LayerGam {
         for &l in &chosen {
             let grad = gradients.hidden_probe.clone().narrow(0, l, 1);
             let hidden = gradients.hidden_states.clone().narrow(0, l + 1, 1);
-            let map = to_vec((relu(grad) * hidden).sum_dim(3).reshape([s]));
+            let map = read((relu(grad) * hidden).sum_dim(3).reshape([s])).await?;
             let (lo, hi) = map.iter().fold((f32::MAX, f32::MIN), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
             let range = (hi - lo).max(f32::MIN_POSITIVE);
             total.iter_mut().zip(&map).for_each(|(t, m)| *t += (m - lo) / range);
         }
-        MethodOutput {
+        Ok(MethodOutput {
             token_scores: total,
             conventions: conventions(input, [("layers", json!(chosen)), ("per_layer", json!("min-max normalised"))]),
             completeness: None,
-        }
+        })
     }
 }

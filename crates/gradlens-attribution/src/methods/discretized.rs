@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::{AttributionMethod, MethodOutput, conventions};
 use crate::explanation::Completeness;
-use crate::input::to_vec;
+use crate::input::{DeviceError, read, read_indices};
 use crate::{Baseline, ExplainedInput};
 
 /// How an anchor is chosen among the candidate words.
@@ -94,7 +94,7 @@ impl AttributionMethod for DiscretizedIntegratedGradients {
         if self.is_uniform() { "udig" } else { "dig" }
     }
 
-    fn attribute(&self, input: &ExplainedInput) -> MethodOutput {
+    async fn attribute(&self, input: &ExplainedInput<'_>) -> Result<MethodOutput, DeviceError> {
         let [_, s, h] = input.embeddings.dims();
         let device = input.device();
         let words: Vec<usize> = (0..s).filter(|&i| !input.encoded.is_special(i)).collect();
@@ -124,7 +124,7 @@ impl AttributionMethod for DiscretizedIntegratedGradients {
                 }
             };
             // Enough neighbours that `neighbors` remain after dropping the words already on the path.
-            let (nearest, distance_to_nearest) = anchors.nearest(queries, neighbors + step, distance);
+            let (nearest, distance_to_nearest) = anchors.nearest(queries, neighbors + step, distance).await?;
             approximation_error += distance_to_nearest;
             let candidates: Vec<u32> = nearest
                 .iter()
@@ -132,7 +132,7 @@ impl AttributionMethod for DiscretizedIntegratedGradients {
                 .flat_map(|(row, used)| row.iter().filter(|c| !used.contains(c)).take(neighbors).copied().collect::<Vec<_>>())
                 .collect();
             let current = path.last().expect("the input").clone();
-            let (chosen, point) = self.choose(&anchors, candidates, neighbors, current, b_words.clone());
+            let (chosen, point) = self.choose(&anchors, candidates, neighbors, current, b_words.clone()).await?;
             used.iter_mut().zip(chosen).for_each(|(u, c)| u.push(c));
             path.push(point);
         }
@@ -158,10 +158,10 @@ impl AttributionMethod for DiscretizedIntegratedGradients {
             let c = (length - 1 - start).min(chunk);
             let at = points.clone().narrow(0, start, c);
             let step = points.clone().narrow(0, start + 1, c) - at.clone();
-            let contribution = to_vec((input.embedding_gradients(at) * step).sum_dims(&[0, 2]).reshape([s]));
+            let contribution = read((input.embedding_gradients(at) * step).sum_dims(&[0, 2]).reshape([s])).await?;
             scores.iter_mut().zip(contribution).for_each(|(a, c)| *a += c);
         }
-        let ends = to_vec(input.target_logits(Tensor::cat(vec![points.clone().narrow(0, length - 1, 1), points.narrow(0, 0, 1)], 0)));
+        let ends = read(input.target_logits(Tensor::cat(vec![points.clone().narrow(0, length - 1, 1), points.narrow(0, 0, 1)], 0))).await?;
         let completeness = Completeness::new(scores.iter().sum(), ends[0] - ends[1]);
         let mut own = vec![
             ("steps", json!(self.steps)),
@@ -177,7 +177,7 @@ impl AttributionMethod for DiscretizedIntegratedGradients {
         }
         let mut c = conventions(input, []);
         c.extend(own.into_iter().map(|(k, v)| (k.to_owned(), v)));
-        MethodOutput { token_scores: scores, conventions: c, completeness: Some(completeness) }
+        Ok(MethodOutput { token_scores: scores, conventions: c, completeness: Some(completeness) })
     }
 }
 
@@ -186,7 +186,14 @@ impl DiscretizedIntegratedGradients {
     /// ids) and returns the words and their monotonised embeddings `[P, H]`. Monotonising keeps the
     /// dimensions of a candidate that lie between `current` and `baseline` and moves the others a
     /// `1/steps` step from `current` toward `baseline`. Ties go to the nearer candidate.
-    fn choose(&self, anchors: &Anchors, candidates: Vec<u32>, k: usize, current: Tensor<2>, baseline: Tensor<2>) -> (Vec<u32>, Tensor<2>) {
+    async fn choose(
+        &self,
+        anchors: &Anchors<'_>,
+        candidates: Vec<u32>,
+        k: usize,
+        current: Tensor<2>,
+        baseline: Tensor<2>,
+    ) -> Result<(Vec<u32>, Tensor<2>), DeviceError> {
         let [p, h] = current.dims();
         let w = anchors.rows(candidates.iter().copied()).reshape([p, k, h]);
         let expand = |t: Tensor<2>| t.unsqueeze_dim::<3>(1).repeat_dim(1, k);
@@ -200,10 +207,9 @@ impl DiscretizedIntegratedGradients {
             AnchorStrategy::MaxCount => inside.float().sum_dim(2).neg(),
         };
         let choice = key.argmin(1);
-        let picked: Vec<usize> =
-            choice.clone().into_data().convert::<i64>().try_to_vec::<i64>().expect("int indices").into_iter().map(|i| i as usize).collect();
+        let picked = read_indices(choice.clone()).await?;
         let point = monotonised.gather(1, choice.reshape([p, 1, 1]).repeat_dim(2, h)).reshape([p, h]);
-        (picked.iter().enumerate().map(|(row, &j)| candidates[row * k + j]).collect(), point)
+        Ok((picked.iter().enumerate().map(|(row, &j)| candidates[row * k + j]).collect(), point))
     }
 }
 
@@ -246,7 +252,7 @@ impl<'a> Anchors<'a> {
 
     /// For each `[Q, H]` query, the ids of the `k` nearest vocabulary words, nearest first; and the mean
     /// distance from a query to its nearest word (UDIG's word-approximation error).
-    fn nearest(&self, queries: Tensor<2>, k: usize, distance: Distance) -> (Vec<Vec<u32>>, f32) {
+    async fn nearest(&self, queries: Tensor<2>, k: usize, distance: Distance) -> Result<(Vec<Vec<u32>>, f32), DeviceError> {
         let [q, _] = queries.dims();
         let dot = queries.clone().matmul(self.table.clone().transpose());
         let q_norms = queries.powf_scalar(2.0).sum_dim(1);
@@ -256,9 +262,8 @@ impl<'a> Anchors<'a> {
             Distance::Cosine => dot / (self.norms.clone().sqrt() * q_norms.sqrt()).clamp_min(1e-12),
         };
         let (values, indices) = closeness.topk_with_indices(k, 1);
-        let ids: Vec<u32> =
-            indices.into_data().convert::<i64>().try_to_vec::<i64>().expect("int indices").into_iter().map(|i| i as u32).collect();
-        let best = to_vec(values.narrow(1, 0, 1).reshape([q]));
+        let ids: Vec<u32> = read_indices(indices).await?.into_iter().map(|i| i as u32).collect();
+        let best = read(values.narrow(1, 0, 1).reshape([q])).await?;
         let mean_distance = best
             .iter()
             .map(|&v| match distance {
@@ -267,6 +272,6 @@ impl<'a> Anchors<'a> {
             })
             .sum::<f32>()
             / q.max(1) as f32;
-        (ids.chunks(k).map(<[u32]>::to_vec).collect(), mean_distance)
+        Ok((ids.chunks(k).map(<[u32]>::to_vec).collect(), mean_distance))
     }
 }

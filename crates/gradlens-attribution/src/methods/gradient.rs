@@ -3,7 +3,7 @@ use serde_json::json;
 
 use super::{AttributionMethod, MethodOutput, conventions};
 use crate::ExplainedInput;
-use crate::input::to_vec;
+use crate::input::{DeviceError, read};
 
 /// How Saliency reduces a token's gradient vector to one score.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,18 +31,18 @@ impl AttributionMethod for Saliency {
         "saliency"
     }
 
-    fn attribute(&self, input: &ExplainedInput) -> MethodOutput {
+    async fn attribute(&self, input: &ExplainedInput<'_>) -> Result<MethodOutput, DeviceError> {
         let g = input.embedding_gradients(input.embeddings.clone());
         let [_, s, _] = g.dims();
         let scores = match self.norm {
             SaliencyNorm::L2 => g.powf_scalar(2.0).sum_dim(2).sqrt(),
             SaliencyNorm::Signed => g.sum_dim(2),
         };
-        MethodOutput {
-            token_scores: to_vec(scores.reshape([s])),
+        Ok(MethodOutput {
+            token_scores: read(scores.reshape([s])).await?,
             conventions: conventions(input, [("norm", json!(self.norm))]),
             completeness: None,
-        }
+        })
     }
 }
 
@@ -56,13 +56,13 @@ impl AttributionMethod for GradientXInput {
         "gradient_x_input"
     }
 
-    fn attribute(&self, input: &ExplainedInput) -> MethodOutput {
+    async fn attribute(&self, input: &ExplainedInput<'_>) -> Result<MethodOutput, DeviceError> {
         let g = input.embedding_gradients(input.embeddings.clone());
         let [_, s, _] = g.dims();
-        MethodOutput {
-            token_scores: to_vec((g * input.embeddings.clone()).sum_dim(2).reshape([s])),
+        Ok(MethodOutput {
+            token_scores: read((g * input.embeddings.clone()).sum_dim(2).reshape([s])).await?,
             conventions: conventions(input, []),
             completeness: None,
-        }
+        })
     }
 }

@@ -4,7 +4,7 @@ use serde_json::json;
 
 use super::{AttributionMethod, MethodOutput, conventions};
 use crate::explanation::Completeness;
-use crate::input::to_vec;
+use crate::input::{DeviceError, read};
 use crate::{Baseline, ExplainedInput, IntegrationRule};
 
 /// Integrated Gradients (Sundararajan, Taly & Yan 2017, "Axiomatic Attribution for Deep Networks",
@@ -31,7 +31,7 @@ impl AttributionMethod for IntegratedGradients {
         "integrated_gradients"
     }
 
-    fn attribute(&self, input: &ExplainedInput) -> MethodOutput {
+    async fn attribute(&self, input: &ExplainedInput<'_>) -> Result<MethodOutput, DeviceError> {
         let x = input.embeddings.clone();
         let baseline = self.baseline.embeddings(input);
         let delta = x.clone() - baseline.clone();
@@ -46,10 +46,10 @@ impl AttributionMethod for IntegratedGradients {
             let gradients = input.embedding_gradients(path);
             weighted_gradients = weighted_gradients + (gradients * weights).sum_dim(0);
         }
-        let scores = to_vec((weighted_gradients * delta).sum_dim(2).reshape([s]));
-        let ends = to_vec(input.target_logits(Tensor::cat(vec![x, baseline], 0)));
+        let scores = read((weighted_gradients * delta).sum_dim(2).reshape([s])).await?;
+        let ends = read(input.target_logits(Tensor::cat(vec![x, baseline], 0))).await?;
         let completeness = Completeness::new(scores.iter().sum(), ends[0] - ends[1]);
-        MethodOutput {
+        Ok(MethodOutput {
             token_scores: scores,
             conventions: conventions(
                 input,
@@ -62,7 +62,7 @@ impl AttributionMethod for IntegratedGradients {
                 ],
             ),
             completeness: Some(completeness),
-        }
+        })
     }
 }
 

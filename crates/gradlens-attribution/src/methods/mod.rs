@@ -19,6 +19,7 @@ pub use smooth_grad::{SmoothGrad, SmoothGradOf};
 
 use crate::explanation::{Completeness, Conventions};
 use crate::ExplainedInput;
+use crate::input::DeviceError;
 
 /// What a method computes for one input: a score per token, its conventions and, for path methods,
 /// the completeness check.
@@ -29,11 +30,15 @@ pub struct MethodOutput {
     pub completeness: Option<Completeness>,
 }
 
-/// An attribution method.
+/// An attribution method. `attribute` is asynchronous because reading results back from WebGPU is; on
+/// the CPU its future is ready as soon as it is polled.
+// Front ends run one explanation at a time on one thread (the browser has no other), so the futures
+// need not be `Send`.
+#[allow(async_fn_in_trait)]
 pub trait AttributionMethod {
     /// Registry name, as in [`Method::name`].
     fn name(&self) -> &'static str;
-    fn attribute(&self, input: &ExplainedInput) -> MethodOutput;
+    async fn attribute(&self, input: &ExplainedInput<'_>) -> Result<MethodOutput, DeviceError>;
 }
 
 /// Every method with its options; serialisable so that a request (CLI flags, page state, embed
@@ -79,30 +84,39 @@ impl Method {
         Self::all_defaults().into_iter().find(|m| m.name() == name)
     }
 
-    fn as_method(&self) -> &dyn AttributionMethod {
-        match self {
-            Method::Saliency(m) => m,
-            Method::GradientXInput(m) => m,
-            Method::IntegratedGradients(m) => m,
-            Method::SmoothGrad(m) => m,
-            Method::GradSam(m) => m,
-            Method::Gam(m) => m,
-            Method::RawAttention(m) => m,
-            Method::AttentionRollout(m) => m,
-            Method::GradientWeightedRollout(m) => m,
-            Method::Occlusion(m) => m,
-            Method::Dig(m) | Method::Udig(m) => m,
-        }
-    }
 }
 
 impl AttributionMethod for Method {
     fn name(&self) -> &'static str {
-        self.as_method().name()
+        match self {
+            Method::Saliency(m) => m.name(),
+            Method::GradientXInput(m) => m.name(),
+            Method::IntegratedGradients(m) => m.name(),
+            Method::SmoothGrad(m) => m.name(),
+            Method::GradSam(m) => m.name(),
+            Method::Gam(m) => m.name(),
+            Method::RawAttention(m) => m.name(),
+            Method::AttentionRollout(m) => m.name(),
+            Method::GradientWeightedRollout(m) => m.name(),
+            Method::Occlusion(m) => m.name(),
+            Method::Dig(m) | Method::Udig(m) => m.name(),
+        }
     }
 
-    fn attribute(&self, input: &ExplainedInput) -> MethodOutput {
-        self.as_method().attribute(input)
+    async fn attribute(&self, input: &ExplainedInput<'_>) -> Result<MethodOutput, DeviceError> {
+        match self {
+            Method::Saliency(m) => m.attribute(input).await,
+            Method::GradientXInput(m) => m.attribute(input).await,
+            Method::IntegratedGradients(m) => m.attribute(input).await,
+            Method::SmoothGrad(m) => m.attribute(input).await,
+            Method::GradSam(m) => m.attribute(input).await,
+            Method::Gam(m) => m.attribute(input).await,
+            Method::RawAttention(m) => m.attribute(input).await,
+            Method::AttentionRollout(m) => m.attribute(input).await,
+            Method::GradientWeightedRollout(m) => m.attribute(input).await,
+            Method::Occlusion(m) => m.attribute(input).await,
+            Method::Dig(m) | Method::Udig(m) => m.attribute(input).await,
+        }
     }
 }
 

@@ -3,8 +3,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{AttributionMethod, MethodOutput, conventions};
-use crate::ExplainedInput;
-use crate::Baseline;
+use crate::input::DeviceError;
+use crate::{Baseline, ExplainedInput};
 
 /// How a token is taken out of the input.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,7 +41,7 @@ impl AttributionMethod for Occlusion {
         "occlusion"
     }
 
-    fn attribute(&self, input: &ExplainedInput) -> MethodOutput {
+    async fn attribute(&self, input: &ExplainedInput<'_>) -> Result<MethodOutput, DeviceError> {
         let s = input.len();
         let words: Vec<usize> = (0..s).filter(|&i| !input.encoded.is_special(i)).collect();
         let full = input.probabilities[input.target];
@@ -51,7 +51,7 @@ impl AttributionMethod for Occlusion {
                 OcclusionMode::Replace => (self.replaced(input, chunk), input.mask(chunk.len())),
                 OcclusionMode::Delete => deleted(input, chunk),
             };
-            for (&i, p) in chunk.iter().zip(input.target_probabilities(embeddings, mask)) {
+            for (&i, p) in chunk.iter().zip(input.target_probabilities(embeddings, mask).await?) {
                 scores[i] = full - p;
             }
         }
@@ -61,7 +61,7 @@ impl AttributionMethod for Occlusion {
         }
         let mut c = conventions(input, []);
         c.extend(own.into_iter().map(|(k, v)| (k.to_owned(), v)));
-        MethodOutput { token_scores: scores, conventions: c, completeness: None }
+        Ok(MethodOutput { token_scores: scores, conventions: c, completeness: None })
     }
 }
 

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::{AttributionMethod, MethodOutput, conventions};
 use crate::ExplainedInput;
-use crate::input::to_vec;
+use crate::input::{DeviceError, read};
 
 /// What SmoothGrad averages over the noisy copies.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,10 +44,10 @@ impl AttributionMethod for SmoothGrad {
         "smooth_grad"
     }
 
-    fn attribute(&self, input: &ExplainedInput) -> MethodOutput {
+    async fn attribute(&self, input: &ExplainedInput<'_>) -> Result<MethodOutput, DeviceError> {
         let x = input.embeddings.clone();
         let [_, s, h] = x.dims();
-        let values = to_vec(x.clone());
+        let values = read(x.clone()).await?;
         let (min, max) = values.iter().fold((f32::MAX, f32::MIN), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
         let std = self.sigma * (max - min);
         let normal = Normal::new(0.0f32, std.max(f32::MIN_POSITIVE)).expect("a finite standard deviation");
@@ -67,8 +67,8 @@ impl AttributionMethod for SmoothGrad {
             SmoothGradOf::GradientXInput => (mean * x).sum_dim(2),
             SmoothGradOf::Gradient => mean.powf_scalar(2.0).sum_dim(2).sqrt(),
         };
-        MethodOutput {
-            token_scores: to_vec(scores.reshape([s])),
+        Ok(MethodOutput {
+            token_scores: read(scores.reshape([s])).await?,
             conventions: conventions(
                 input,
                 [
@@ -80,6 +80,6 @@ impl AttributionMethod for SmoothGrad {
                 ],
             ),
             completeness: None,
-        }
+        })
     }
 }

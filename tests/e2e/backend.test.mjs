@@ -1,0 +1,76 @@
+// Which backend the page runs on, and long work that can be cancelled or superseded.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { explain, finished, launch, loadedPage, serveDist } from "./harness.mjs";
+
+let site;
+
+before(async () => {
+  site = await serveDist();
+});
+
+after(() => site?.close());
+
+const methods = (page) => page.locator(".method").evaluateAll((els) => els.map((e) => e.dataset.method));
+const words = (page) => page.locator(".method .word").allTextContents();
+const probability = async (page, label) =>
+  parseFloat(await page.locator(`.bar[data-label="${label}"] span`).last().textContent());
+
+test("without WebGPU the page runs on the CPU and says why; cancel and a second request", async () => {
+  const browser = await launch();
+  try {
+    const { page } = await loadedPage(browser, site.origin);
+    assert.equal(await page.locator("#backend").inputValue(), "cpu");
+    assert.match(await page.locator(".backend-note").textContent(), /no WebGPU/);
+    assert.ok(await page.locator('#backend option[value="webgpu"]').isDisabled());
+
+    // Cancel: DIG and UDIG on a long review run long enough to be caught; nothing is reported, and the
+    // page is ready again.
+    await page.getByLabel("dig", { exact: true }).check();
+    await page.getByLabel("udig", { exact: true }).check();
+    await page.fill("#text", "It is neither funny nor moving, and it goes on far too long for a story this slight.");
+    const before = await finished(page);
+    await page.click("#explain");
+    await page.locator("#cancel").click();
+    await page.locator('main[aria-busy="false"]').waitFor();
+    assert.equal(await finished(page), before, "a cancelled request reports nothing");
+    assert.equal(await page.locator(".method").count(), 0);
+    assert.match(await page.getByRole("status").textContent(), /Model loaded/);
+
+    // A second click supersedes the first (long) request: only the second text is reported.
+    await page.click("#explain");
+    await page.locator("#cancel").waitFor();
+    await explain(page, "Flat.");
+    assert.equal(await finished(page), before + 1, "the superseded request reports nothing");
+    assert.ok((await words(page)).every((w) => ["Flat", "."].includes(w)), `words: ${await words(page)}`);
+    await page.close();
+  } finally {
+    await browser.close();
+  }
+});
+
+test("with WebGPU (SwiftShader here) the page stays on the CPU, can switch, and WebGPU agrees with the CPU", async () => {
+  const browser = await launch({ webgpu: true });
+  try {
+    const { page } = await loadedPage(browser, site.origin);
+    assert.equal(await page.locator("#backend").inputValue(), "cpu");
+    assert.match(await page.locator(".backend-note").textContent(), /software emulation/);
+    for (const m of ["integrated_gradients", "grad_sam", "occlusion"]) await page.getByLabel(m.replace(/_/g, " ")).uncheck();
+    await page.getByLabel("saliency", { exact: true }).check();
+    const text = "Flat and dull.";
+    await explain(page, text);
+    const cpu = await probability(page, "negative");
+    const cpuWords = await words(page);
+
+    await page.locator("#backend").selectOption("webgpu");
+    await page.getByText("Model loaded", { exact: false }).waitFor({ timeout: 120_000 });
+    assert.equal(await page.locator(".backend-note").getAttribute("data-backend"), "webgpu");
+    await explain(page, text, 600_000);
+    assert.deepEqual(await methods(page), ["saliency"]);
+    assert.deepEqual(await words(page), cpuWords);
+    assert.ok(Math.abs((await probability(page, "negative")) - cpu) <= 0.1, "WebGPU and CPU give the same prediction");
+    await page.close();
+  } finally {
+    await browser.close();
+  }
+});

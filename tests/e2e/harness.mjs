@@ -1,0 +1,58 @@
+// What the browser tests share: dist/ on a plain static file server on loopback (like any static host),
+// Debian's Chromium started the way this machine needs, and page helpers.
+import { createServer } from "node:http";
+import { readFile } from "node:fs/promises";
+import { extname, join, normalize } from "node:path";
+import { chromium } from "playwright-core";
+
+export const DIST = new URL("../../dist/", import.meta.url).pathname;
+export const ARTIFACTS = new URL("../artifacts/", import.meta.url).pathname;
+const TYPES = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm", ".css": "text/css", ".json": "application/json" };
+
+/** Serves dist/ on 127.0.0.1; resolves to { origin, close }. */
+export async function serveDist() {
+  const server = createServer(async (req, res) => {
+    const path = normalize(decodeURIComponent(new URL(req.url, "http://x").pathname)).replace(/^\/+/, "") || "index.html";
+    try {
+      const body = await readFile(join(DIST, path));
+      res.writeHead(200, { "content-type": TYPES[extname(path)] ?? "application/octet-stream" });
+      res.end(body);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise((done) => server.listen(0, "127.0.0.1", done));
+  return { origin: `http://127.0.0.1:${server.address().port}`, close: () => server.close() };
+}
+
+/** Headless Chromium from Debian; with `webgpu`, WebGPU on (SwiftShader on a machine without a GPU). */
+export function launch({ webgpu = false } = {}) {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-quic", "--no-first-run", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync", ...(webgpu ? ["--enable-unsafe-webgpu"] : [])],
+  });
+}
+
+/** Opens `path` of the site and waits until the model is loaded; records every request. */
+export async function loadedPage(browser, origin, path = "/") {
+  const page = await browser.newPage();
+  const requests = [];
+  page.on("request", (r) => requests.push(r.url()));
+  await page.goto(origin + path);
+  await page.getByText("Model loaded", { exact: false }).waitFor({ timeout: 120_000 });
+  return { page, requests };
+}
+
+/** How many requests the page has finished (with a report or an error). */
+export async function finished(page) {
+  return Number(await page.locator("main").getAttribute("data-finished"));
+}
+
+/** Explains `text` and waits for that request to finish. */
+export async function explain(page, text, timeout = 120_000) {
+  const before = await finished(page);
+  await page.fill("#text", text);
+  await page.click("#explain");
+  await page.locator(`main[data-finished="${before + 1}"][aria-busy="false"]`).waitFor({ timeout });
+}

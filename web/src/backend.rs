@@ -1,0 +1,112 @@
+//! Where the model runs: WebGPU when the browser offers a hardware adapter, otherwise the CPU backend
+//! compiled to WebAssembly. The visitor can switch; a failing WebGPU device falls back to the CPU.
+
+use std::cell::RefCell;
+
+use burn::prelude::*;
+use burn::tensor::wgpu::WgpuBackend;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+use crate::loading::js_error;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    WebGpu,
+    Cpu,
+}
+
+impl Backend {
+    pub fn label(self) -> &'static str {
+        match self {
+            Backend::WebGpu => "WebGPU",
+            Backend::Cpu => "CPU (WebAssembly)",
+        }
+    }
+
+    /// The value of the `backend` URL parameter and of the picker.
+    pub fn key(self) -> &'static str {
+        match self {
+            Backend::WebGpu => "webgpu",
+            Backend::Cpu => "cpu",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Self> {
+        [Backend::WebGpu, Backend::Cpu].into_iter().find(|b| b.key() == key)
+    }
+}
+
+/// What the browser offers for WebGPU.
+#[derive(Clone, Debug, PartialEq)]
+pub enum WebGpuSupport {
+    /// A GPU adapter, described by the browser.
+    Hardware(String),
+    /// Only a software emulation (SwiftShader, say): it works, but is far slower than the CPU backend,
+    /// so it is never chosen automatically.
+    Software(String),
+    /// No adapter; the reason.
+    Missing(String),
+}
+
+/// Asks the browser for a WebGPU adapter. Done before burn's own initialisation, which expects one.
+pub async fn probe_webgpu() -> WebGpuSupport {
+    match request_adapter().await {
+        Ok(Some((description, fallback))) if fallback => WebGpuSupport::Software(description),
+        Ok(Some((description, _))) => WebGpuSupport::Hardware(description),
+        Ok(None) => WebGpuSupport::Missing("the browser offers no WebGPU adapter".into()),
+        Err(e) => WebGpuSupport::Missing(e),
+    }
+}
+
+/// The adapter's description and whether it is a software fallback, if the browser has one.
+async fn request_adapter() -> Result<Option<(String, bool)>, String> {
+    let navigator: JsValue = web_sys::window().ok_or("no window")?.navigator().into();
+    let gpu = js_sys::Reflect::get(&navigator, &"gpu".into()).map_err(js_error)?;
+    if gpu.is_undefined() {
+        return Err("this browser has no WebGPU".into());
+    }
+    let request: js_sys::Function =
+        js_sys::Reflect::get(&gpu, &"requestAdapter".into()).map_err(js_error)?.dyn_into().map_err(js_error)?;
+    let promise: js_sys::Promise = request.call0(&gpu).map_err(js_error)?.dyn_into().map_err(js_error)?;
+    let adapter = JsFuture::from(promise).await.map_err(js_error)?;
+    if adapter.is_null() || adapter.is_undefined() {
+        return Ok(None);
+    }
+    let field = |object: &JsValue, name: &str| js_sys::Reflect::get(object, &name.into()).unwrap_or(JsValue::UNDEFINED);
+    let info = field(&adapter, "info");
+    let description = ["vendor", "architecture", "description"]
+        .iter()
+        .filter_map(|name| field(&info, name).as_string().filter(|s| !s.is_empty()))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let fallback = field(&info, "isFallbackAdapter").as_bool().or_else(|| field(&adapter, "isFallbackAdapter").as_bool());
+    Ok(Some((if description.is_empty() { "unnamed adapter".into() } else { description }, fallback.unwrap_or(false))))
+}
+
+thread_local! {
+    /// burn's WebGPU runtime can be initialised once per page: the device is kept for every later use.
+    static WEBGPU_DEVICE: RefCell<Option<Result<Device, String>>> = const { RefCell::new(None) };
+}
+
+/// The autodiff device for `backend`.
+pub async fn device(backend: Backend) -> Result<Device, String> {
+    match backend {
+        Backend::Cpu => Ok(Device::flex().autodiff()),
+        Backend::WebGpu => {
+            if let Some(known) = WEBGPU_DEVICE.with(|d| d.borrow().clone()) {
+                return known.map(|d| d.autodiff());
+            }
+            let made = Device::wgpu_options().graphics_api(WgpuBackend::WebGpu).init_async().await.map_err(|e| e.to_string());
+            WEBGPU_DEVICE.with(|d| *d.borrow_mut() = Some(made.clone()));
+            made.map(|d| d.autodiff())
+        }
+    }
+}
+
+/// The backend asked for in the page's URL (`?backend=cpu` or `?backend=webgpu`), if any.
+pub fn requested() -> Option<Backend> {
+    let search = web_sys::window()?.location().search().ok()?;
+    let params = web_sys::UrlSearchParams::new_with_str(&search).ok()?;
+    Backend::from_key(&params.get("backend")?)
+}
