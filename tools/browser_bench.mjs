@@ -1,0 +1,61 @@
+// Numbers for the page, measured in Debian's headless Chromium on the built dist/ (run `trunk build
+// --release` first): wasm and model sizes (raw and gzip), time from opening the page to the loaded model
+// and to the first explanation, and each method's time per sentence on the CPU backend. Not a test: it
+// prints one JSON object.
+//   node tools/browser_bench.mjs [sentences]
+import { readFile, readdir } from "node:fs/promises";
+import { gzipSync } from "node:zlib";
+import { join } from "node:path";
+import { DIST, explain, launch, serveDist } from "../tests/e2e/harness.mjs";
+
+const count = Number(process.argv[2] ?? 8);
+const METHODS = ["integrated_gradients", "grad_sam", "occlusion", "saliency", "gradient_x_input", "smooth_grad", "gam",
+  "raw_attention", "attention_rollout", "gradient_weighted_rollout", "dig", "udig"];
+
+async function sizes() {
+  const out = {};
+  for (const dir of ["", "model"]) {
+    for (const name of await readdir(join(DIST, dir))) {
+      if (!/\.(wasm|js|bpk|f16|json)$/.test(name)) continue;
+      const bytes = await readFile(join(DIST, dir, name));
+      out[join(dir, name).replace(/-[0-9a-f]{16}/, "")] = { raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
+    }
+  }
+  return out;
+}
+
+const texts = (await readFile(new URL("../data/test.jsonl", import.meta.url), "utf8"))
+  .split("\n").filter(Boolean).slice(0, count).map((l) => JSON.parse(l).text);
+const site = await serveDist();
+const browser = await launch();
+const page = await browser.newPage();
+const opened = performance.now();
+await page.goto(site.origin + "/?backend=cpu");
+await page.getByText("Model loaded", { exact: false }).waitFor({ timeout: 300_000 });
+const loaded = performance.now();
+await explain(page, texts[0], 600_000);
+const firstExplanation = performance.now();
+
+const perMethod = {};
+for (const method of METHODS) {
+  for (const m of METHODS) await page.getByLabel(m.replace(/_/g, " "), { exact: true }).setChecked(m === method);
+  const seconds = [];
+  for (const text of texts) {
+    await explain(page, text, 600_000);
+    const caption = await page.locator(`.method[data-method="${method}"] h3 small`).textContent();
+    seconds.push(parseFloat(caption.match(/([0-9.]+) s/)[1]));
+  }
+  seconds.sort((a, b) => a - b);
+  perMethod[method] = { median_seconds: seconds[Math.floor(seconds.length / 2)], mean_seconds: seconds.reduce((a, b) => a + b) / seconds.length };
+}
+console.log(JSON.stringify({
+  browser: browser.version(),
+  sentences: texts.length,
+  sizes: await sizes(),
+  seconds_to_model_loaded: (loaded - opened) / 1000,
+  seconds_to_first_explanation: (firstExplanation - opened) / 1000,
+  first_explanation_methods: "integrated_gradients, grad_sam, occlusion, with metrics",
+  cpu_backend_seconds_per_sentence: perMethod,
+}, null, 2));
+await browser.close();
+site.close();
