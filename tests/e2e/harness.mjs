@@ -9,10 +9,20 @@ export const DIST = new URL("../../dist/", import.meta.url).pathname;
 export const ARTIFACTS = new URL("../artifacts/", import.meta.url).pathname;
 const TYPES = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm", ".css": "text/css", ".json": "application/json" };
 
-/** Serves dist/ on 127.0.0.1; resolves to { origin, close }. */
-export async function serveDist() {
+/**
+ * Serves dist/ on 127.0.0.1, under `prefix` (a sub-path like "/demo/", as on a shared static host), plus
+ * `pages` (path -> HTML) outside it; resolves to { origin, close }.
+ */
+export async function serveDist({ prefix = "/", pages = {} } = {}) {
   const server = createServer(async (req, res) => {
-    const path = normalize(decodeURIComponent(new URL(req.url, "http://x").pathname)).replace(/^\/+/, "") || "index.html";
+    const url = decodeURIComponent(new URL(req.url, "http://x").pathname);
+    if (pages[url] !== undefined) {
+      res.writeHead(200, { "content-type": "text/html" });
+      return res.end(pages[url]);
+    }
+    if (!url.startsWith(prefix)) return res.writeHead(404).end();
+    const rest = url.slice(prefix.length);
+    const path = rest === "" || rest.endsWith("/") ? join(rest, "index.html") : normalize(rest).replace(/^\/+/, "");
     try {
       const body = await readFile(join(DIST, path));
       res.writeHead(200, { "content-type": TYPES[extname(path)] ?? "application/octet-stream" });

@@ -10,7 +10,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use crate::loading::js_error;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Backend {
     WebGpu,
     Cpu,
@@ -104,9 +104,23 @@ pub async fn device(backend: Backend) -> Result<Device, String> {
     }
 }
 
-/// The backend asked for in the page's URL (`?backend=cpu` or `?backend=webgpu`), if any.
-pub fn requested() -> Option<Backend> {
+/// The backend to start on, why, and what the browser offers: `asked` if given, else WebGPU on a hardware
+/// adapter, else the CPU.
+pub async fn choose(asked: Option<Backend>) -> (Backend, String, WebGpuSupport) {
+    let support = probe_webgpu().await;
+    let (chosen, why) = match (asked, &support) {
+        (Some(asked), _) => (asked, "as asked".to_string()),
+        (None, WebGpuSupport::Hardware(gpu)) => (Backend::WebGpu, format!("on {gpu}")),
+        (None, WebGpuSupport::Software(gpu)) => {
+            (Backend::Cpu, format!("WebGPU here is a software emulation ({gpu}), slower than the CPU backend"))
+        }
+        (None, WebGpuSupport::Missing(why)) => (Backend::Cpu, format!("no WebGPU: {why}")),
+    };
+    (chosen, why, support)
+}
+
+/// A parameter of the page's URL (`?backend=cpu`, `?embed&text=...`), if present.
+pub fn url_parameter(name: &str) -> Option<String> {
     let search = web_sys::window()?.location().search().ok()?;
-    let params = web_sys::UrlSearchParams::new_with_str(&search).ok()?;
-    Backend::from_key(&params.get("backend")?)
+    web_sys::UrlSearchParams::new_with_str(&search).ok()?.get(name)
 }

@@ -42,14 +42,14 @@ pub struct Progress {
     pub done: u64,
 }
 
-/// The four files of the default model.
-pub async fn fetch_model(mut progress: impl FnMut(Progress)) -> Result<ModelAssets, String> {
+/// The four files of the model in `{site}model/`, `site` being the GradLens site's folder ("" for the
+/// page's own, or an embedding page's `src`).
+pub async fn fetch_model(site: &str, progress: impl Fn(Progress)) -> Result<ModelAssets, String> {
     let mut files = Vec::new();
     let mut done = 0;
     for file in [assets::CONFIG_FILE, assets::TOKENIZER_FILE, assets::WORD_EMBEDDINGS_FILE, assets::WEIGHTS_FILE] {
-        let bytes =
-            fetch_bytes(&format!("model/{file}"), |received, expected| progress(Progress { file, received, expected, done }))
-                .await?;
+        let url = format!("{site}model/{file}");
+        let bytes = fetch_bytes(&url, |received, expected| progress(Progress { file, received, expected, done })).await?;
         done += bytes.len() as u64;
         files.push(bytes);
     }

@@ -6,18 +6,25 @@ mod backend;
 mod export;
 mod loading;
 mod report;
+mod store;
 mod view;
+mod widget;
 
 use std::rc::Rc;
 
-use gradlens_model::{Classifier, ModelAssets};
+use gradlens_attribution::Target;
+use gradlens_model::{Classifier, assets};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
 
-use crate::loading::{Progress, fetch_model};
+use crate::loading::Progress;
 use crate::backend::{Backend, WebGpuSupport};
-use crate::report::{OFFERED, PICKED, Report, Step, Stopped, explain};
+
+/// The page's own folder: the model is fetched from `model/` beside it.
+const SITE: &str = "";
+use crate::widget::{Widget, WidgetOptions};
+use crate::report::{OFFERED, PICKED, Report, Request, Step, Stopped, explain};
 
 const EXAMPLES: [&str; 4] = [
     "A gorgeous, witty, seductive movie.",
@@ -28,7 +35,7 @@ const EXAMPLES: [&str; 4] = [
 
 /// Hands control back to the browser until it has painted (the next animation frame) and handled what
 /// was waiting (a task later), so that progress shows and clicks land between steps.
-async fn next_paint() {
+pub(crate) async fn next_paint() {
     let window = web_sys::window().expect("a window");
     let frame = js_sys::Promise::new(&mut |resolve, _| {
         let _ = window.request_animation_frame(resolve.unchecked_ref());
@@ -46,7 +53,6 @@ fn megabytes(bytes: u64) -> String {
 
 #[component]
 fn App() -> impl IntoView {
-    let assets = StoredValue::new_local(None::<Rc<ModelAssets>>);
     let model = RwSignal::new_local(None::<Rc<Classifier>>);
     let progress = RwSignal::new(Progress::default());
     let load_error = RwSignal::new(None::<String>);
@@ -63,26 +69,23 @@ fn App() -> impl IntoView {
     let busy = Memo::new(move |_| step.with(Option::is_some));
     // Requests that ran to the end (a report or an error), for tests and assistive technology.
     let finished = RwSignal::new(0u64);
+    let copied = RwSignal::new(false);
 
     let cancel = move || {
         generation.update_value(|g| *g += 1);
         step.set(None);
     };
 
-    // (Re)builds the model on `chosen` from the downloaded files.
+    // (Re)loads the model on `chosen`: one download per page, one model per backend (kept in `store`).
     let use_backend = move |chosen: Backend, note: String| {
         cancel();
         model.set(None);
+        backend.set(Some(chosen));
+        backend_note.set(note);
         spawn_local(async move {
-            let Some(files) = assets.get_value() else { return };
-            let loaded = match backend::device(chosen).await {
-                Ok(device) => Classifier::load(&files, &device).map_err(|e| format!("The model files are damaged: {e}")),
-                Err(e) => Err(format!("WebGPU could not start ({e}); choose the CPU backend.")),
-            };
-            backend.set(Some(chosen));
-            backend_note.set(note);
-            match loaded {
-                Ok(loaded) => model.set(Some(Rc::new(loaded))),
+            match store::classifier(SITE, chosen, move |p| progress.set(p)).await {
+                Ok(loaded) if backend.get_untracked() == Some(chosen) => model.set(Some(loaded)),
+                Ok(_) => {}
                 Err(e) => load_error.set(Some(e)),
             }
         });
@@ -91,23 +94,10 @@ fn App() -> impl IntoView {
     let load = move || {
         load_error.set(None);
         spawn_local(async move {
-            match fetch_model(move |p| progress.set(p)).await {
-                Ok(files) => {
-                    assets.set_value(Some(Rc::new(files)));
-                    let support = backend::probe_webgpu().await;
-                    let (chosen, note) = match (backend::requested(), &support) {
-                        (Some(asked), _) => (asked, "chosen in the page's address".to_string()),
-                        (None, WebGpuSupport::Hardware(gpu)) => (Backend::WebGpu, format!("on {gpu}")),
-                        (None, WebGpuSupport::Software(gpu)) => {
-                            (Backend::Cpu, format!("WebGPU here is a software emulation ({gpu}), slower than the CPU backend"))
-                        }
-                        (None, WebGpuSupport::Missing(why)) => (Backend::Cpu, format!("no WebGPU: {why}")),
-                    };
-                    webgpu.set(Some(support));
-                    use_backend(chosen, note);
-                }
-                Err(e) => load_error.set(Some(format!("The model could not be downloaded: {e}"))),
-            }
+            let asked = backend::url_parameter("backend").and_then(|b| Backend::from_key(&b));
+            let (chosen, why, support) = backend::choose(asked).await;
+            webgpu.set(Some(support));
+            use_backend(chosen, why);
         });
     };
     load();
@@ -120,10 +110,16 @@ fn App() -> impl IntoView {
         let current = move || generation.get_value() == mine;
         step.set(Some(Step::default()));
         spawn_local(async move {
+            let request = Request {
+                text: text.get_untracked(),
+                methods: picked.get_untracked(),
+                target: Target::Predicted,
+                metrics: report::metrics(),
+                grad_sam_map: true,
+            };
             let result = explain(
                 &m,
-                &text.get_untracked(),
-                &picked.get_untracked(),
+                &request,
                 move |s| {
                     if current() {
                         step.set(Some(s))
@@ -156,10 +152,11 @@ fn App() -> impl IntoView {
             return e;
         }
         if model.with(Option::is_none) {
-            if backend.get().is_some() || webgpu.get().is_some() {
+            let p = progress.get();
+            let downloaded = p.file == assets::WEIGHTS_FILE && p.expected.is_some_and(|total| p.received >= total);
+            if downloaded {
                 return "Preparing the model…".into();
             }
-            let p = progress.get();
             return match p.expected {
                 Some(total) => format!("Loading the model ({}): {} of {}…", p.file, megabytes(p.received), megabytes(total)),
                 None => format!("Loading the model: {}…", megabytes(p.done + p.received)),
@@ -169,6 +166,39 @@ fn App() -> impl IntoView {
             return format!("Explaining: {} ({} of {} steps)…", s.doing, s.done, s.total);
         }
         "Model loaded. It runs inside this tab: your text never leaves it.".into()
+    };
+
+    // Snippets for the current text and methods: an <iframe> (works from any host) and the custom element
+    // (same origin, or a host that allows it; several on a page share one model download).
+    let embed_code = move || {
+        let location = web_sys::window().expect("a window").location();
+        let page = format!("{}{}", location.origin().unwrap_or_default(), location.pathname().unwrap_or_default());
+        let site = page[..page.rfind('/').map_or(page.len(), |i| i + 1)].to_string();
+        let options = WidgetOptions::from(|name| match name {
+            "text" => Some(text.get()),
+            "methods" => Some(picked.get().join(",")),
+            "editable" => Some("true".into()),
+            "curve" => Some("true".into()),
+            _ => None,
+        });
+        let iframe = options.iframe(&site);
+        let element = options.element(&site);
+        let copy = {
+            let iframe = iframe.clone();
+            move |_| {
+                let clipboard = web_sys::window().expect("a window").navigator().clipboard();
+                let _ = clipboard.write_text(&iframe);
+                copied.set(true);
+            }
+        };
+        view! {
+            <p><button type="button" id="copy-embed" on:click=copy>"Copy embed code"</button>
+               {move || copied.get().then_some(" Copied the iframe snippet.")}</p>
+            <label for="embed-iframe">"An iframe, for any blog or host:"</label>
+            <textarea id="embed-iframe" readonly rows="3">{iframe}</textarea>
+            <label for="embed-element">"Or the widget element on your own pages (one script, any number of widgets):"</label>
+            <textarea id="embed-element" readonly rows="4">{element}</textarea>
+        }
     };
 
     let backend_picker = move || {
@@ -236,10 +266,14 @@ fn App() -> impl IntoView {
                 </div>
             </form>
             {backend_picker}
+            <details class="embed">
+                <summary>"Embed this explanation in a post or a static site"</summary>
+                {embed_code}
+            </details>
             <p class="status" role="status">{status}</p>
             {move || step.get().map(|s| view! { <progress class="work" max=s.total as f64 value=s.done as f64></progress> })}
             {move || load_error.get().map(|_| view! { <button type="button" id="retry" on:click=move |_| load()>"Retry the download"</button> })}
-            {move || (model.with(Option::is_none) && backend.get().is_none()).then(|| {
+            {move || model.with(Option::is_none).then(|| {
                 let p = progress.get();
                 view! { <progress max=p.expected.unwrap_or(0) as f64 value=p.received as f64></progress> }
             })}
@@ -269,5 +303,21 @@ fn App() -> impl IntoView {
 
 fn main() {
     console_error_panic_hook::set_once();
-    leptos::mount::mount_to_body(App);
+    let document = web_sys::window().and_then(|w| w.document()).expect("a document");
+    let elements = document.query_selector_all("gradlens-explain").expect("a valid selector");
+    if elements.length() > 0 {
+        // A page that embeds widgets: one per element; they share one model download.
+        for i in 0..elements.length() {
+            let Some(element) = elements.item(i).and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) else { continue };
+            let options = WidgetOptions::from(|name| element.get_attribute(name));
+            // The widget lives as long as the page.
+            std::mem::forget(leptos::mount::mount_to(element, move || view! { <Widget options /> }));
+        }
+    } else if backend::url_parameter("embed").is_some() {
+        // The page inside an <iframe>.
+        let options = WidgetOptions::from(backend::url_parameter);
+        leptos::mount::mount_to_body(move || view! { <Widget options /> });
+    } else {
+        leptos::mount::mount_to_body(App);
+    }
 }

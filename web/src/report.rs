@@ -67,18 +67,28 @@ pub struct Step {
     pub doing: String,
 }
 
-/// Explains `text` with each of `methods` and its metrics. Between steps it hands control back to the
-/// browser (`pause`), so that the page repaints, shows `progress` and reacts to clicks; it stops as soon
-/// as `superseded` says a newer request (or a cancel) has come.
+/// What to compute for one text.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Request {
+    pub text: String,
+    pub methods: Vec<String>,
+    pub target: Target,
+    /// Metrics of every method (the page shows all of [`metrics`]; a widget only the curve it draws).
+    pub metrics: Vec<Metric>,
+    pub grad_sam_map: bool,
+}
+
+/// Explains the request's text with each of its methods and their metrics. Between steps it hands
+/// control back to the browser (`pause`), so that the page repaints, shows `progress` and reacts to
+/// clicks; it stops as soon as `superseded` says a newer request (or a cancel) has come.
 pub async fn explain<P: Future<Output = ()>>(
     model: &Classifier,
-    text: &str,
-    methods: &[String],
+    request: &Request,
     progress: impl Fn(Step),
     pause: impl Fn() -> P,
     superseded: impl Fn() -> bool,
 ) -> Result<Report, Stopped> {
-    let total = 2 * methods.len() + 2;
+    let total = 2 * request.methods.len() + 2;
     let step = |done: usize, doing: String| {
         progress(Step { done, total, doing });
         async {
@@ -87,21 +97,26 @@ pub async fn explain<P: Future<Output = ()>>(
         }
     };
     step(0, "reading the text".into()).await?;
-    let input = ExplainedInput::new(model, text, Target::Predicted).await.map_err(|e| match e {
+    let input = ExplainedInput::new(model, &request.text, request.target).await.map_err(|e| match e {
         InputError::Device(e) => Stopped::from(e),
         e => Stopped::Input(e.to_string()),
     })?;
     let mut explanation = Explanation::of(&input);
-    let metrics = metrics();
     let mut values = Vec::new();
-    for (i, name) in methods.iter().enumerate() {
+    for (i, name) in request.methods.iter().enumerate() {
         let method = Method::by_name(name).ok_or_else(|| Stopped::Input(format!("no method called {name}")))?;
         step(1 + 2 * i, name.replace('_', " ")).await?;
         let scores = explanation.add(&input, &method).await?.token_scores.clone();
-        step(2 + 2 * i, format!("faithfulness of {}", name.replace('_', " "))).await?;
-        values.push(evaluate_all(&metrics, &input, &scores, &PerturbationOptions::default()).await?);
+        if !request.metrics.is_empty() {
+            step(2 + 2 * i, format!("faithfulness of {}", name.replace('_', " "))).await?;
+        }
+        values.push(evaluate_all(&request.metrics, &input, &scores, &PerturbationOptions::default()).await?);
     }
-    step(total - 1, "Grad-SAM map".into()).await?;
-    let grad_sam_map = read(GradSam::map(&input)).await?;
+    let grad_sam_map = if request.grad_sam_map {
+        step(total - 1, "Grad-SAM map".into()).await?;
+        read(GradSam::map(&input)).await?
+    } else {
+        Vec::new()
+    };
     Ok(Report { explanation, metrics: values, grad_sam_map })
 }

@@ -14,7 +14,7 @@ use crate::report::{Report, metrics};
 
 /// The text with each word's background coloured by its score (blue supports, red opposes), the score
 /// in the word's tooltip and accessible name.
-fn highlighted(explanation: &Explanation, attribution: &Attribution) -> Vec<AnyView> {
+pub fn highlighted(explanation: &Explanation, attribution: &Attribution) -> Vec<AnyView> {
     let text = &explanation.text;
     let mut pieces = Vec::new();
     let mut cursor = 0;
@@ -37,7 +37,7 @@ fn highlighted(explanation: &Explanation, attribution: &Attribution) -> Vec<AnyV
     pieces
 }
 
-fn legend(label: &str) -> AnyView {
+pub fn legend(label: &str) -> AnyView {
     let (s, o) = (rgb(1.0), rgb(-1.0));
     view! {
         <p class="legend">

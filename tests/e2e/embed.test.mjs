@@ -1,0 +1,70 @@
+// Embedding: the site served from a sub-path of a static host, two widgets on a blog post sharing one
+// model download, the same widget in an <iframe>, and the full page's embed code.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { launch, loadedPage, serveDist } from "./harness.mjs";
+
+const POST = `<!doctype html><html><head><meta charset="utf-8"><title>A post</title></head><body>
+<h1>My review of reviews</h1>
+<gradlens-explain id="first" src="/demo/" text="A gorgeous, witty, seductive movie." methods="integrated_gradients,occlusion"></gradlens-explain>
+<p>Some prose between the widgets.</p>
+<gradlens-explain id="second" src="/demo/" text="The plot is thin &amp; the jokes fall flat." methods="saliency" theme="dark" curve></gradlens-explain>
+<script type="module">import init from "/demo/gradlens-web.js"; init({ module_or_path: "/demo/gradlens-web_bg.wasm" });</script>
+</body></html>`;
+
+let site, browser;
+
+before(async () => {
+  site = await serveDist({ prefix: "/demo/", pages: { "/post.html": POST } });
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  site?.close();
+});
+
+const words = (widget) => widget.locator(".method .word").allTextContents();
+
+test("two widgets on a post, served from a sub-path, share one model download", async () => {
+  const page = await browser.newPage();
+  const requests = [];
+  page.on("request", (r) => requests.push(new URL(r.url()).pathname));
+  await page.goto(site.origin + "/post.html");
+  const first = page.locator("#first .gradlens-widget");
+  const second = page.locator("#second .gradlens-widget");
+  for (const widget of [first, second]) await widget.locator(".gl-prediction").waitFor({ timeout: 180_000 });
+
+  assert.match(await first.locator(".gl-prediction").textContent(), /^positive/);
+  assert.deepEqual(await first.locator(".method").evaluateAll((els) => els.map((e) => e.dataset.method)), ["integrated_gradients", "occlusion"]);
+  assert.deepEqual((await words(first)).slice(0, 3), ["A", "gorgeous", ",", "witty", ",", "seductive", "movie", "."].slice(0, 3));
+  assert.match(await second.locator(".gl-prediction").textContent(), /^negative/);
+  assert.equal(await second.getAttribute("data-theme"), "dark");
+  assert.ok((await words(second)).includes("&"), "the text's markup-like characters are shown as text");
+  assert.equal(await second.locator('.chart[data-chart="deletion"] svg polyline').count(), 1);
+  assert.equal(await first.locator(".chart").count(), 0, "no curve unless asked");
+
+  assert.equal(requests.filter((p) => p === "/demo/model/classifier.bpk").length, 1, `one download: ${requests}`);
+  assert.ok(requests.every((p) => p === "/post.html" || p.startsWith("/demo/")), `${requests}`);
+  await page.close();
+});
+
+test("the full page's embed code works in an iframe on another page", async () => {
+  const { page } = await loadedPage(browser, site.origin, "/demo/");
+  await page.fill("#text", "Flat, dull & far too long.");
+  await page.locator(".embed summary").click();
+  const iframe = await page.locator("#embed-iframe").inputValue();
+  assert.match(iframe, /^<iframe src="http:\/\/127\.0\.0\.1:\d+\/demo\/\?embed&amp;text=Flat%2C%20dull%20%26%20far%20too%20long\./);
+  const element = await page.locator("#embed-element").inputValue();
+  assert.match(element, /<gradlens-explain src="http:\/\/127\.0\.0\.1:\d+\/demo\/" text="Flat, dull &amp; far too long\."/);
+  await page.close();
+
+  const host = await browser.newPage();
+  await host.setContent(`<!doctype html><body><h1>Embedded</h1>${iframe}</body>`);
+  const frame = host.frameLocator("iframe");
+  await frame.locator(".gl-prediction").waitFor({ timeout: 180_000 });
+  assert.match(await frame.locator(".gl-prediction").textContent(), /^negative/);
+  assert.equal(await frame.locator("textarea").inputValue(), "Flat, dull & far too long.", "editable, with the text");
+  assert.ok((await frame.locator(".method .word").allTextContents()).includes("dull"));
+  await host.close();
+});
