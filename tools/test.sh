@@ -24,7 +24,9 @@ for _ in $(seq 1 300); do
     curl -sf "http://127.0.0.1:$port/model/config.json" >/dev/null && break
     sleep 1
 done
-if ! curl -sf "http://127.0.0.1:$port/" | grep -q "GradLens"; then
+# Into a file first: `curl | grep -q` fails under pipefail when grep stops reading early.
+page=$(mktemp)
+if ! curl -sf "http://127.0.0.1:$port/" -o "$page" || ! grep -q "GradLens" "$page"; then
     cat "$log"
     echo "tools/serve.sh did not serve the site on 127.0.0.1:$port" >&2
     exit 1
