@@ -58,7 +58,9 @@ pub async fn classifier(site: &str, backend: Backend, progress: impl Fn(Progress
     });
     let result = pending.await;
     if result.is_err() {
+        // Damaged files must be fetched again on a retry, not reused.
         MODELS.with(|m| m.borrow_mut().remove(&key));
+        DOWNLOADS.with(|d| d.borrow_mut().remove(site));
     }
     result
 }

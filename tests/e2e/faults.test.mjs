@@ -1,0 +1,49 @@
+// Faults and limits: a damaged or failed weight download gets a clear message and a retry that works, and a
+// text longer than the model reads is truncated with a note.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { explain, launch, loadedPage, serveDist } from "./harness.mjs";
+
+let site, browser;
+
+before(async () => {
+  site = await serveDist();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  site?.close();
+});
+
+for (const [fault, fulfil, message] of [
+  ["damaged", (route) => route.fulfill({ status: 200, body: "not a burnpack" }), /damaged/],
+  ["failed", (route) => route.fulfill({ status: 503, body: "" }), /could not be downloaded.*503/],
+]) {
+  test(`a ${fault} weight download says so, and Retry loads the model`, async () => {
+    const page = await browser.newPage();
+    await page.route("**/model/classifier.bpk", fulfil);
+    await page.goto(site.origin + "/");
+    await page.getByRole("button", { name: "Retry the download" }).waitFor({ timeout: 120_000 });
+    assert.match(await page.getByRole("status").textContent(), message);
+    assert.ok(await page.locator("#explain").isDisabled());
+    await page.unroute("**/model/classifier.bpk");
+    await page.getByRole("button", { name: "Retry the download" }).click();
+    await page.getByText("Model loaded", { exact: false }).waitFor({ timeout: 120_000 });
+    await explain(page, "A gorgeous, witty, seductive movie.");
+    assert.equal(await page.locator('.method[data-method="integrated_gradients"]').count(), 1);
+    await page.close();
+  });
+}
+
+test("a text longer than the model reads is explained from its beginning, and the page says so", async () => {
+  const { page } = await loadedPage(browser, site.origin);
+  for (const m of ["integrated_gradients", "occlusion"]) await page.getByLabel(m.replace(/_/g, " ")).uncheck();
+  const long = "The first act is lovely. " + "Then it drags on and on without any point at all. ".repeat(30);
+  await explain(page, long);
+  await page.getByText("longer than the model reads", { exact: false }).waitFor();
+  const words = await page.locator('.method[data-method="grad_sam"] .word').allTextContents();
+  assert.ok(words.length > 50 && words.length < 128, `only the words that fit were scored: ${words.length}`);
+  assert.deepEqual(words.slice(0, 4), ["The", "first", "act", "is"]);
+  await page.close();
+});
