@@ -2,7 +2,7 @@
 // model download, the same widget in an <iframe>, and the full page's embed code.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { launch, loadedPage, serveDist } from "./harness.mjs";
+import { DIST, launch, loadedPage, serveDist } from "./harness.mjs";
 
 const POST = `<!doctype html><html><head><meta charset="utf-8"><title>A post</title></head><body>
 <h1>My review of reviews</h1>
@@ -15,7 +15,7 @@ const POST = `<!doctype html><html><head><meta charset="utf-8"><title>A post</ti
 let site, browser;
 
 before(async () => {
-  site = await serveDist({ prefix: "/demo/", pages: { "/post.html": POST } });
+  site = await serveDist({ roots: { "/demo/": DIST }, pages: { "/post.html": POST } });
   browser = await launch();
 });
 

@@ -7,25 +7,29 @@ import { chromium } from "playwright-core";
 
 export const DIST = new URL("../../dist/", import.meta.url).pathname;
 export const ARTIFACTS = new URL("../artifacts/", import.meta.url).pathname;
-const TYPES = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm", ".css": "text/css", ".json": "application/json" };
+const TYPES = { ".html": "text/html", ".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm",
+  ".css": "text/css", ".json": "application/json" };
 
 /**
- * Serves dist/ on 127.0.0.1, under `prefix` (a sub-path like "/demo/", as on a shared static host), plus
- * `pages` (path -> HTML) outside it; resolves to { origin, close }.
+ * Serves folders on 127.0.0.1 like any static host: `roots` maps a path prefix to a folder (default: dist/
+ * at the root; "/demo/" puts it under a sub-path), `pages` maps a path to an HTML string. Resolves to
+ * { origin, close }.
  */
-export async function serveDist({ prefix = "/", pages = {} } = {}) {
+export async function serveDist({ roots = { "/": DIST }, pages = {} } = {}) {
+  const prefixes = Object.keys(roots).sort((a, b) => b.length - a.length);
   const server = createServer(async (req, res) => {
     const url = decodeURIComponent(new URL(req.url, "http://x").pathname);
     if (pages[url] !== undefined) {
       res.writeHead(200, { "content-type": "text/html" });
       return res.end(pages[url]);
     }
-    if (!url.startsWith(prefix)) return res.writeHead(404).end();
+    const prefix = prefixes.find((p) => url.startsWith(p));
+    if (prefix === undefined) return res.writeHead(404).end();
     const rest = url.slice(prefix.length);
-    const path = rest === "" || rest.endsWith("/") ? join(rest, "index.html") : normalize(rest).replace(/^\/+/, "");
+    const file = join(roots[prefix], rest === "" || rest.endsWith("/") ? join(rest, "index.html") : normalize(rest));
     try {
-      const body = await readFile(join(DIST, path));
-      res.writeHead(200, { "content-type": TYPES[extname(path)] ?? "application/octet-stream" });
+      const body = await readFile(file);
+      res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream" });
       res.end(body);
     } catch {
       res.writeHead(404).end();

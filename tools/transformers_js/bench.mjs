@@ -6,15 +6,13 @@
 //   python tools/transformers_js/make_model.py tools/transformers_js/models/gradlens-default
 //   (cd tools/transformers_js && npm install --ignore-scripts)
 //   node tools/transformers_js/bench.mjs [sentences] [repeats]
-import { createServer } from "node:http";
 import { readFile } from "node:fs/promises";
-import { extname, join, normalize } from "node:path";
-import { DIST, explain, launch, loadedPage } from "../../tests/e2e/harness.mjs";
+import { join } from "node:path";
+import { DIST, explain, launch, loadedPage, serveDist } from "../../tests/e2e/harness.mjs";
 
 const HERE = new URL(".", import.meta.url).pathname;
 const count = Number(process.argv[2] ?? 8);
 const repeats = Number(process.argv[3] ?? 5);
-const TYPES = { ".html": "text/html", ".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm", ".json": "application/json" };
 const ROOTS = {
   "/tjs/": join(HERE, "node_modules/@huggingface/transformers/dist"),
   "/ort/": join(HERE, "node_modules/onnxruntime-web/dist"),
@@ -45,21 +43,8 @@ window.forward = async (text, repeats) => {
 window.ready = true;
 </script>`;
 
-const server = createServer(async (req, res) => {
-  const url = decodeURIComponent(new URL(req.url, "http://x").pathname);
-  if (url === "/peer.html") return res.writeHead(200, { "content-type": "text/html" }).end(PEER);
-  const prefix = Object.keys(ROOTS).find((p) => url.startsWith(p));
-  const rest = url.slice(prefix.length);
-  try {
-    const file = join(ROOTS[prefix], rest === "" ? "index.html" : normalize(rest));
-    const body = await readFile(file);
-    res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream" }).end(body);
-  } catch {
-    res.writeHead(404).end();
-  }
-});
-await new Promise((done) => server.listen(0, "127.0.0.1", done));
-const origin = `http://127.0.0.1:${server.address().port}`;
+const site = await serveDist({ roots: ROOTS, pages: { "/peer.html": PEER } });
+const origin = site.origin;
 const texts = (await readFile(new URL("../../data/test.jsonl", import.meta.url), "utf8"))
   .split("\n").filter(Boolean).slice(0, count).map((l) => JSON.parse(l).text);
 
@@ -107,4 +92,4 @@ console.log(JSON.stringify({
   largest_probability_difference: agreement,
 }, null, 2));
 await browser.close();
-server.close();
+site.close();

@@ -50,7 +50,7 @@ pub enum WebGpuSupport {
 }
 
 /// Asks the browser for a WebGPU adapter. Done before burn's own initialisation, which expects one.
-pub async fn probe_webgpu() -> WebGpuSupport {
+async fn probe_webgpu() -> WebGpuSupport {
     match request_adapter().await {
         Ok(Some((description, fallback))) if fallback => WebGpuSupport::Software(description),
         Ok(Some((description, _))) => WebGpuSupport::Hardware(description),

@@ -18,13 +18,13 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
 
-use crate::loading::Progress;
 use crate::backend::{Backend, WebGpuSupport};
+use crate::loading::Progress;
+use crate::report::{OFFERED, PICKED, Report, Request, Step, Stopped, explain};
+use crate::widget::{Widget, WidgetOptions};
 
 /// The page's own folder: the model is fetched from `model/` beside it.
 const SITE: &str = "";
-use crate::widget::{Widget, WidgetOptions};
-use crate::report::{OFFERED, PICKED, Report, Request, Step, Stopped, explain};
 
 const EXAMPLES: [&str; 4] = [
     "A gorgeous, witty, seductive movie.",

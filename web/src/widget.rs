@@ -7,6 +7,7 @@ use std::rc::Rc;
 use gradlens_attribution::Target;
 use gradlens_attribution::metrics::Metric;
 use gradlens_render::chart::{Series, line_chart};
+use html_escape::encode_double_quoted_attribute;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -75,8 +76,12 @@ impl WidgetOptions {
 
     /// The custom-element snippet: one script per page, then any number of elements.
     pub fn element(&self, site: &str) -> String {
-        let mut attributes = vec![format!(r#"src="{site}""#), format!(r#"text="{}""#, attribute(&self.text)), format!(r#"methods="{}""#, self.methods.join(","))];
-        attributes.extend(self.target.as_ref().map(|t| format!(r#"target="{}""#, attribute(t))));
+        let mut attributes = vec![
+            format!(r#"src="{site}""#),
+            format!(r#"text="{}""#, encode_double_quoted_attribute(&self.text)),
+            format!(r#"methods="{}""#, self.methods.join(",")),
+        ];
+        attributes.extend(self.target.as_ref().map(|t| format!(r#"target="{}""#, encode_double_quoted_attribute(t))));
         attributes.extend(self.editable.then(|| "editable".to_string()));
         attributes.extend(self.curve.then(|| "curve".to_string()));
         format!(
@@ -88,10 +93,6 @@ impl WidgetOptions {
 
 fn encode(value: &str) -> String {
     String::from(js_sys::encode_uri_component(value)).replace('\'', "%27")
-}
-
-fn attribute(value: &str) -> String {
-    value.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
 /// Styles of the widget, scoped by its class: an embedding page has none of the site's style sheet.
