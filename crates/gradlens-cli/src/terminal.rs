@@ -9,14 +9,7 @@ use owo_colors::OwoColorize;
 
 pub fn render(explanation: &Explanation, color: bool) -> String {
     let mut out = String::new();
-    let prediction: Vec<String> = explanation
-        .model
-        .labels
-        .iter()
-        .zip(&explanation.probabilities)
-        .map(|(l, p)| format!("{l} {:.1}%", 100.0 * p))
-        .collect();
-    let _ = writeln!(out, "prediction: {}", prediction.join(", "));
+    let _ = writeln!(out, "prediction: {}", gradlens_render::class_probabilities(explanation).join(", "));
     for attribution in &explanation.attributions {
         let _ = write!(out, "\n{} (for {}", attribution.method, explanation.model.labels[attribution.target]);
         if let Some(c) = attribution.completeness {

@@ -19,14 +19,8 @@ const PAD: f32 = 12.0;
 /// Every attribution of `explanation`, one block per method under the prediction.
 pub fn svg(explanation: &Explanation) -> String {
     let mut y = PAD + FONT;
-    let prediction: Vec<String> = explanation
-        .model
-        .labels
-        .iter()
-        .zip(&explanation.probabilities)
-        .map(|(label, p)| format!("{label} {:.1}%", 100.0 * p))
-        .collect();
-    let mut doc = Document::new().set("role", "img").add(plain(&prediction.join("   "), PAD, y, "#333"));
+    let prediction = crate::class_probabilities(explanation).join("   ");
+    let mut doc = Document::new().set("role", "img").add(plain(&prediction, PAD, y, "#333"));
     for attribution in &explanation.attributions {
         y += LINE;
         let (block, height) = block(explanation, attribution);
