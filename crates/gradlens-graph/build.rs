@@ -1,24 +1,53 @@
-//! Generates burn code for each shipped classifier graph from its ONNX export (tools/prepare_model.py).
+//! Generates burn code for each classifier graph from its ONNX export (tools/prepare_model.py).
 //! Weights are written next to the code as a Burnpack file, but the crate loads them from bytes at
 //! run time (the browser fetches them), so no loading constructor is generated.
+//!
+//! The site's model is `models/default` unless `GRADLENS_MODEL_DIR` names another model folder (bring
+//! your own model, tools/build_site.sh): its graph is generated in the same place, so that every front
+//! end serves it without code changes.
+use std::path::{Path, PathBuf};
+
 use burn_onnx::{LoadStrategy, ModelGen};
 
-/// `(ONNX file under models/, output folder under OUT_DIR)`. The last is the tiny model with its top
-/// layers re-initialised, for the model-randomisation sanity test: only its weights are used.
-const GRAPHS: [(&str, &str); 3] = [
-    ("tiny/classifier.onnx", "tiny"),
-    ("default/classifier.onnx", "default"),
-    ("tiny/randomised_top.onnx", "tiny_randomised_top"),
-];
+/// The tiny fixture (tests) and the tiny model with its top layers re-initialised, for the
+/// model-randomisation sanity test: only the latter's weights are used.
+const FIXTURES: [(&str, &str); 2] = [("tiny/classifier.onnx", "tiny"), ("tiny/randomised_top.onnx", "tiny_randomised_top")];
 
 fn main() {
-    for (onnx, out) in GRAPHS {
-        let onnx = format!("../../models/{onnx}");
-        println!("cargo:rerun-if-changed={onnx}");
-        ModelGen::new()
-            .input(&onnx)
-            .out_dir(&format!("{out}/"))
-            .load_strategy(LoadStrategy::None)
-            .run_from_script();
+    let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models");
+    println!("cargo:rerun-if-env-changed=GRADLENS_MODEL_DIR");
+    let site = match std::env::var_os("GRADLENS_MODEL_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => models.join("default"),
+    };
+    let site = site.canonicalize().unwrap_or_else(|e| panic!("GRADLENS_MODEL_DIR {}: {e}", site.display()));
+    let name = site_model_name(&site);
+    println!("cargo:rustc-env=GRADLENS_SITE_MODEL_DIR={}", site.display());
+    println!("cargo:rustc-env=GRADLENS_SITE_MODEL_NAME={name}");
+
+    generate(&site.join("classifier.onnx"), "site");
+    for (onnx, out) in FIXTURES {
+        generate(&models.join(onnx), out);
     }
+}
+
+fn generate(onnx: &Path, out: &str) {
+    assert!(onnx.is_file(), "{} is missing: a model folder holds classifier.onnx (see the README)", onnx.display());
+    println!("cargo:rerun-if-changed={}", onnx.display());
+    ModelGen::new()
+        .input(onnx.to_str().expect("a UTF-8 path"))
+        .out_dir(&format!("{out}/"))
+        .load_strategy(LoadStrategy::None)
+        .run_from_script();
+}
+
+/// The `name` in the site model's config.json: front ends pick the model by it.
+fn site_model_name(dir: &Path) -> String {
+    let path = dir.join("config.json");
+    println!("cargo:rerun-if-changed={}", path.display());
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let config: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let name = config["name"].as_str().unwrap_or_else(|| panic!("{}: no \"name\"", path.display()));
+    assert!(name != "tiny", "{}: \"tiny\" is the test fixture's name; give the model another", path.display());
+    name.to_owned()
 }

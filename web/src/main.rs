@@ -26,13 +26,6 @@ use crate::widget::{Widget, WidgetOptions};
 /// The page's own folder: the model is fetched from `model/` beside it.
 const SITE: &str = "";
 
-const EXAMPLES: [&str; 4] = [
-    "A gorgeous, witty, seductive movie.",
-    "The plot is thin and the jokes fall flat.",
-    "Not bad at all, though hardly the masterpiece its fans claim.",
-    "It is neither funny nor moving, and it goes on far too long for a story this slight.",
-];
-
 /// Hands control back to the browser until it has painted (the next animation frame) and handled what
 /// was waiting (a task later), so that progress shows and clicks land between steps.
 pub(crate) async fn next_paint() {
@@ -59,7 +52,8 @@ fn App() -> impl IntoView {
     let webgpu = RwSignal::new(None::<WebGpuSupport>);
     let backend = RwSignal::new(None::<Backend>);
     let backend_note = RwSignal::new(String::new());
-    let text = RwSignal::new(EXAMPLES[0].to_string());
+    // The model's first example once it has loaded (config.json), unless the visitor typed first.
+    let text = RwSignal::new(String::new());
     let picked = RwSignal::new(PICKED.iter().map(|m| m.to_string()).collect::<Vec<_>>());
     // Each request gets a number; a running explanation stops once a newer number exists.
     let generation = StoredValue::new(0u64);
@@ -84,7 +78,12 @@ fn App() -> impl IntoView {
         backend_note.set(note);
         spawn_local(async move {
             match store::classifier(SITE, chosen, move |p| progress.set(p)).await {
-                Ok(loaded) if backend.get_untracked() == Some(chosen) => model.set(Some(loaded)),
+                Ok(loaded) if backend.get_untracked() == Some(chosen) => {
+                    if let Some(first) = loaded.config().examples.first().filter(|_| text.with_untracked(String::is_empty)) {
+                        text.set(first.clone());
+                    }
+                    model.set(Some(loaded));
+                }
                 Ok(_) => {}
                 Err(e) => load_error.set(Some(e)),
             }
@@ -244,16 +243,25 @@ fn App() -> impl IntoView {
         })
         .collect_view();
 
-    let examples = EXAMPLES
-        .iter()
-        .map(|&e| view! { <button type="button" class="example" on:click=move |_| text.set(e.to_string())>{e}</button> })
-        .collect_view();
+    let about = move || model.with(|m| m.as_ref().map(|m| m.config().description.clone())).filter(|d| !d.is_empty());
+    let examples = move || {
+        let examples = model.with(|m| m.as_ref().map(|m| m.config().examples.clone()).unwrap_or_default());
+        examples
+            .into_iter()
+            .map(|e| {
+                let chosen = e.clone();
+                view! { <button type="button" class="example" on:click=move |_| text.set(chosen.clone())>{e}</button> }
+            })
+            .collect_view()
+    };
+    let max_len = move || model.with(|m| m.as_ref().map_or(0, |m| m.config().max_len));
 
     view! {
         <main aria-busy=move || busy.get().to_string() data-finished=move || finished.get().to_string()>
             <header>
                 <h1>"GradLens"</h1>
-                <p class="lede">"Why did the classifier decide that? Type a review and see which words drove the prediction, computed in your browser."</p>
+                <p class="lede">"Why did the classifier decide that? Type a text and see which words drove the prediction, computed in your browser."</p>
+                {move || about().map(|d| view! { <p class="about">{d}</p> })}
             </header>
             <form on:submit=move |ev| { ev.prevent_default(); run(); }>
                 <label for="text">"Text to explain"</label>
@@ -284,7 +292,7 @@ fn App() -> impl IntoView {
                     let e = &r.explanation;
                     view! {
                         <section class="prediction" aria-label="prediction">
-                            {e.truncated.then(|| view! { <p class="note">"The text was longer than the model reads (128 tokens): only its beginning was used."</p> })}
+                            {e.truncated.then(|| view! { <p class="note">{format!("The text was longer than the model reads ({} tokens): only its beginning was used.", max_len())}</p> })}
                             {e.model.labels.iter().zip(&e.probabilities).map(|(label, prob)| view! {
                                 <div class="bar" data-label=label.clone()>
                                     <span>{label.clone()}</span>

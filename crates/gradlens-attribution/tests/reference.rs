@@ -97,10 +97,10 @@ fn tiny_integrated_gradients_is_complete() {
 
 #[test]
 fn default_methods_match_references() {
-    methods_match_references(GraphKind::Default);
+    methods_match_references(GraphKind::Site);
 }
 
 #[test]
 fn default_integrated_gradients_is_complete() {
-    integrated_gradients_is_complete(GraphKind::Default);
+    integrated_gradients_is_complete(GraphKind::Site);
 }

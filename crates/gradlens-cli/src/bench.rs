@@ -26,7 +26,7 @@ pub struct BenchArgs {
     /// Timed repetitions (after one untimed warm-up).
     #[arg(long, default_value_t = 3)]
     repeat: usize,
-    #[arg(long, default_value = "default")]
+    #[arg(long, default_value = gradlens_model::GraphKind::Site.name())]
     model: String,
 }
 

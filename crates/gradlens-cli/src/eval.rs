@@ -43,7 +43,7 @@ pub struct EvalArgs {
     /// Let [CLS] and [SEP] be removed too.
     #[arg(long)]
     include_special_tokens: bool,
-    #[arg(long, default_value = "default")]
+    #[arg(long, default_value = gradlens_model::GraphKind::Site.name())]
     model: String,
 }
 

@@ -61,8 +61,9 @@ struct ExplainArgs {
     /// Baseline of path and occlusion methods.
     #[arg(long, value_enum)]
     baseline: Option<BaselineArg>,
-    /// `default`, `tiny`, or a model folder (config.json, tokenizer.json, word_embeddings.f16, classifier.bpk).
-    #[arg(long, default_value = "default")]
+    /// The site model (`default`, or the one GRADLENS_MODEL_DIR named at build time), `tiny`, or a model
+    /// folder (config.json, tokenizer.json, word_embeddings.f16, classifier.bpk).
+    #[arg(long, default_value = gradlens_model::GraphKind::Site.name())]
     model: String,
     #[arg(long, value_enum, default_value_t = Format::Terminal)]
     format: Format,

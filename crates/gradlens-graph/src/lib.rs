@@ -11,8 +11,8 @@ use burn::tensor::Bytes;
 use burn_store::{BurnpackStore, ModuleSnapshot};
 
 #[allow(clippy::all, unused)]
-mod default {
-    include!(concat!(env!("OUT_DIR"), "/default/classifier.rs"));
+mod site {
+    include!(concat!(env!("OUT_DIR"), "/site/classifier.rs"));
 }
 
 #[allow(clippy::all, unused)]
@@ -23,18 +23,20 @@ mod tiny {
 /// The graph architectures this build ships.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum GraphKind {
-    /// all-MiniLM-L6-v2 fine-tuned on Rotten Tomatoes: the default model.
-    Default,
+    /// The model this build serves: `models/default` (all-MiniLM-L6-v2 fine-tuned on Rotten Tomatoes),
+    /// or the model folder that `GRADLENS_MODEL_DIR` named at build time.
+    Site,
     /// Two layers, hidden size 32: a test fixture.
     Tiny,
 }
 
 impl GraphKind {
-    pub const ALL: [GraphKind; 2] = [GraphKind::Default, GraphKind::Tiny];
+    pub const ALL: [GraphKind; 2] = [GraphKind::Site, GraphKind::Tiny];
 
+    /// The `name` in the model's config.json.
     pub fn name(self) -> &'static str {
         match self {
-            GraphKind::Default => "default",
+            GraphKind::Site => env!("GRADLENS_SITE_MODEL_NAME"),
             GraphKind::Tiny => "tiny",
         }
     }
@@ -43,8 +45,17 @@ impl GraphKind {
     /// programs get the bytes from elsewhere (a download, an asset folder).
     pub fn build_weights_path(self) -> &'static str {
         match self {
-            GraphKind::Default => concat!(env!("OUT_DIR"), "/default/classifier.bpk"),
+            GraphKind::Site => concat!(env!("OUT_DIR"), "/site/classifier.bpk"),
             GraphKind::Tiny => concat!(env!("OUT_DIR"), "/tiny/classifier.bpk"),
+        }
+    }
+
+    /// The model folder this graph was generated from (config, tokenizer, embeddings): for native tools
+    /// and tests only.
+    pub fn build_model_dir(self) -> &'static str {
+        match self {
+            GraphKind::Site => env!("GRADLENS_SITE_MODEL_DIR"),
+            GraphKind::Tiny => concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/tiny"),
         }
     }
 }
@@ -93,7 +104,7 @@ pub enum GraphLoadError {
 /// One imported classifier graph with its weights.
 #[derive(Debug)]
 pub enum ClassifierGraph {
-    Default(default::Model),
+    Site(site::Model),
     Tiny(tiny::Model),
 }
 
@@ -116,14 +127,14 @@ impl ClassifierGraph {
             }};
         }
         Ok(match kind {
-            GraphKind::Default => load!(default, Default),
+            GraphKind::Site => load!(site, Site),
             GraphKind::Tiny => load!(tiny, Tiny),
         })
     }
 
     pub fn kind(&self) -> GraphKind {
         match self {
-            ClassifierGraph::Default(_) => GraphKind::Default,
+            ClassifierGraph::Site(_) => GraphKind::Site,
             ClassifierGraph::Tiny(_) => GraphKind::Tiny,
         }
     }
@@ -131,7 +142,7 @@ impl ClassifierGraph {
     pub fn forward(&self, inputs: GraphInputs) -> GraphOutputs {
         let GraphInputs { embeddings, attention_mask, attention_gate, hidden_probe } = inputs;
         let (logits, attentions, hidden_states) = match self {
-            ClassifierGraph::Default(m) => m.forward(embeddings, attention_mask, attention_gate, hidden_probe),
+            ClassifierGraph::Site(m) => m.forward(embeddings, attention_mask, attention_gate, hidden_probe),
             ClassifierGraph::Tiny(m) => m.forward(embeddings, attention_mask, attention_gate, hidden_probe),
         };
         GraphOutputs { logits, attentions, hidden_states }
@@ -140,7 +151,7 @@ impl ClassifierGraph {
     /// Freezes the weights, so that autodiff tracks only the inputs.
     pub fn no_grad(self) -> Self {
         match self {
-            ClassifierGraph::Default(m) => ClassifierGraph::Default(m.no_grad()),
+            ClassifierGraph::Site(m) => ClassifierGraph::Site(m.no_grad()),
             ClassifierGraph::Tiny(m) => ClassifierGraph::Tiny(m.no_grad()),
         }
     }

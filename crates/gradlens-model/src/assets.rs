@@ -48,11 +48,10 @@ impl ModelAssets {
         Self::from_paths(dir, &dir.join(WEIGHTS_FILE))
     }
 
-    /// Reads one of the models shipped in this repository (`models/<name>/`), with the weights that
-    /// build.rs wrote. For native tools and tests run from a checkout.
+    /// Reads the model a graph of this build was generated from, with the weights that build.rs wrote.
+    /// For native tools and tests run from a checkout.
     pub fn shipped(kind: gradlens_graph::GraphKind) -> std::io::Result<Self> {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models").join(kind.name());
-        Self::from_paths(&dir, std::path::Path::new(kind.build_weights_path()))
+        Self::from_paths(std::path::Path::new(kind.build_model_dir()), std::path::Path::new(kind.build_weights_path()))
     }
 
     /// Writes the four files into `dir` (created if needed), under the names [`ModelAssets::from_dir`] reads.

@@ -1,6 +1,6 @@
 use serde::{Deserialize, Serialize};
 
-/// `config.json` of a shipped model (written by tools/prepare_model.py).
+/// `config.json` of a model (written by tools/prepare_model.py).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ModelConfig {
     /// Which generated graph runs this model.
@@ -14,6 +14,12 @@ pub struct ModelConfig {
     /// Longest input in tokens, [CLS] and [SEP] included; longer text is truncated.
     pub max_len: usize,
     pub special_tokens: SpecialTokens,
+    /// One line about the model for the page (what it reads, what its classes mean). Optional.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    /// Example texts the page offers. Optional.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub examples: Vec<String>,
 }
 
 /// Token ids of the special tokens: baselines and masking need them.

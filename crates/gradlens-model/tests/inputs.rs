@@ -79,7 +79,7 @@ fn garbage_weights_are_an_error() {
 
 #[test]
 fn weights_of_another_model_are_an_error() {
-    let mut assets = ModelAssets::shipped(GraphKind::Default).unwrap();
+    let mut assets = ModelAssets::shipped(GraphKind::Site).unwrap();
     assets.weights = tiny_assets().weights;
     assert!(matches!(load_error(&assets), LoadError::Graph(_)));
 }

@@ -112,15 +112,15 @@ fn tiny_gradients_match_pytorch() {
 
 #[test]
 fn default_forward_matches_onnxruntime() {
-    forward_matches_onnxruntime(GraphKind::Default);
+    forward_matches_onnxruntime(GraphKind::Site);
 }
 
 #[test]
 fn default_padded_batch_matches() {
-    padded_batch_matches(GraphKind::Default);
+    padded_batch_matches(GraphKind::Site);
 }
 
 #[test]
 fn default_gradients_match_pytorch() {
-    gradients_match_pytorch(GraphKind::Default);
+    gradients_match_pytorch(GraphKind::Site);
 }

@@ -1,24 +1,41 @@
-//! Copies one of the shipped models into a folder of a site, as the page fetches it:
-//! `stage-model <default|tiny> <folder>`. Trunk runs it after each build (Trunk.toml).
+//! Copies a model of this build into a folder of a site, as the page fetches it:
+//! `stage-model <folder> [model]`, by default the site model (models/default, or the folder that
+//! GRADLENS_MODEL_DIR named at build time). Trunk runs it after each build (Trunk.toml).
 use std::process::ExitCode;
 
-use gradlens_model::{GraphKind, ModelAssets};
+use burn::prelude::Device;
+use gradlens_model::{Classifier, GraphKind, ModelAssets};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [name, folder] = args.as_slice() else {
-        eprintln!("usage: stage-model <default|tiny> <folder>");
-        return ExitCode::FAILURE;
+    let (folder, name) = match args.as_slice() {
+        [folder] => (folder, GraphKind::Site.name()),
+        [folder, name] => (folder, name.as_str()),
+        _ => {
+            eprintln!("usage: stage-model <folder> [model]");
+            return ExitCode::FAILURE;
+        }
     };
     let Some(kind) = GraphKind::ALL.into_iter().find(|k| k.name() == name) else {
-        eprintln!("stage-model: no shipped model is called '{name}' (default, tiny)");
+        let known: Vec<_> = GraphKind::ALL.iter().map(|k| k.name()).collect();
+        eprintln!("stage-model: this build has no model called '{name}' ({})", known.join(", "));
         return ExitCode::FAILURE;
     };
-    match ModelAssets::shipped(kind).and_then(|a| a.write_dir(folder)) {
-        Ok(()) => ExitCode::SUCCESS,
+    let assets = match ModelAssets::shipped(kind) {
+        Ok(assets) => assets,
         Err(e) => {
             eprintln!("stage-model: {e}");
-            ExitCode::FAILURE
+            return ExitCode::FAILURE;
         }
+    };
+    // A model that does not load here would not load in the page either: say so at build time.
+    if let Err(e) = Classifier::load(&assets, &Device::flex()) {
+        eprintln!("stage-model: model '{name}' does not load: {e}");
+        return ExitCode::FAILURE;
     }
+    if let Err(e) = assets.write_dir(folder) {
+        eprintln!("stage-model: {e}");
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
 }
