@@ -1,12 +1,13 @@
 //! `gradlens eval`: methods x faithfulness metrics over a labelled JSONL dataset.
 //!
 //! Each finished text is appended to `rows.jsonl` in the output folder as soon as it is done, so an
-//! interrupted run continues where it stopped and loses no finished row. The summary (mean and 95%
+//! interrupted run continues where it stopped and loses no finished row; a later run with more methods
+//! computes only the new ones. The summary (mean and 95%
 //! interval per method and metric, time per text) and the mean deletion/insertion curves are written as
 //! JSON, Markdown and SVG.
 
 use pollster::FutureExt as _;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
 
@@ -116,20 +117,24 @@ pub fn run(args: EvalArgs) -> Result<()> {
     let metrics = Metric::all_defaults();
     let model = load_model(&args.model)?;
     let texts = read_dataset(&args.data, args.limit)?;
+    let method_names: Vec<&str> = methods.iter().map(|m| m.name()).collect();
 
     std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
     let rows_path = args.out.join("rows.jsonl");
     let mut rows = read_rows(&rows_path)?;
-    let method_names: Vec<&str> = methods.iter().map(|m| m.name()).collect();
-    rows.retain(|r| method_names.iter().all(|m| r.methods.contains_key(*m)));
-    let done: HashSet<String> = rows.iter().map(|r| r.id.clone()).collect();
-    // Rewrite the file with complete rows only, so that a row cut off mid-write is not kept.
+    // Rewrite the file with one complete row per text, so that a line cut off mid-write is not kept.
     let mut file = std::fs::File::create(&rows_path)?;
     for row in &rows {
         writeln!(file, "{}", serde_json::to_string(row)?)?;
     }
+    let mut index: HashMap<String, usize> = rows.iter().enumerate().map(|(i, r)| (r.id.clone(), i)).collect();
 
-    let todo: Vec<&(String, String)> = texts.iter().filter(|(id, _)| !done.contains(id)).collect();
+    // Per text, only the methods it has no result for: adding a method to a finished run computes just that.
+    let missing = |rows: &[Row], index: &HashMap<String, usize>, id: &str| -> Vec<&Method> {
+        let done = index.get(id).map(|&i| &rows[i].methods);
+        methods.iter().filter(|m| !done.is_some_and(|d| d.contains_key(m.name()))).collect()
+    };
+    let todo: Vec<&(String, String)> = texts.iter().filter(|(id, _)| !missing(&rows, &index, id).is_empty()).collect();
     let bar = ProgressBar::new(texts.len() as u64)
         .with_style(ProgressStyle::with_template("{bar:40} {pos}/{len} texts {elapsed} (eta {eta}) {msg}").expect("a template"));
     bar.set_position((texts.len() - todo.len()) as u64);
@@ -142,21 +147,32 @@ pub fn run(args: EvalArgs) -> Result<()> {
                 continue;
             }
         };
-        let mut row = Row { id: id.clone(), methods: BTreeMap::new() };
-        for method in &methods {
+        let mut results = BTreeMap::new();
+        for method in missing(&rows, &index, id) {
             bar.set_message(method.name());
             let mut explanation = Explanation::of(&input);
             let attribution = explanation.add(&input, method).block_on()?;
             let values = evaluate_all(&metrics, &input, &attribution.token_scores, &options).block_on()?;
-            row.methods.insert(method.name().to_owned(), MethodRow::new(attribution.seconds, &metrics, values));
+            results.insert(method.name().to_owned(), MethodRow::new(attribution.seconds, &metrics, values));
         }
-        writeln!(file, "{}", serde_json::to_string(&row)?)?;
+        let i = *index.entry(id.clone()).or_insert_with(|| {
+            rows.push(Row { id: id.clone(), methods: BTreeMap::new() });
+            rows.len() - 1
+        });
+        rows[i].methods.extend(results);
+        // The whole row again: on reading, a text's later line replaces its earlier one.
+        writeln!(file, "{}", serde_json::to_string(&rows[i])?)?;
         file.flush()?;
-        rows.push(row);
         bar.inc(1);
     }
     bar.finish_and_clear();
-    summarise(&args, &method_names, &metrics, &options, &rows)
+    // The table compares methods on the same texts: those of this dataset (and limit) with every method.
+    let wanted: HashSet<&str> = texts.iter().map(|(id, _)| id.as_str()).collect();
+    let complete: Vec<&Row> = rows
+        .iter()
+        .filter(|r| wanted.contains(r.id.as_str()) && method_names.iter().all(|m| r.methods.contains_key(*m)))
+        .collect();
+    summarise(&args, &method_names, &metrics, &options, &complete)
 }
 
 fn read_dataset(path: &PathBuf, limit: Option<usize>) -> Result<Vec<(String, String)>> {
@@ -176,10 +192,22 @@ fn read_dataset(path: &PathBuf, limit: Option<usize>) -> Result<Vec<(String, Str
     Ok(texts)
 }
 
-/// Finished rows of an earlier run; a last line cut off by an interruption is dropped.
+/// Finished rows of earlier runs, one per text (a text's later line replaces its earlier one); a last
+/// line cut off by an interruption is dropped.
 fn read_rows(path: &PathBuf) -> Result<Vec<Row>> {
     let Ok(text) = std::fs::read_to_string(path) else { return Ok(Vec::new()) };
-    Ok(text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect())
+    let mut rows: Vec<Row> = Vec::new();
+    let mut index = HashMap::new();
+    for row in text.lines().filter_map(|l| serde_json::from_str::<Row>(l).ok()) {
+        match index.get(&row.id) {
+            Some(&i) => rows[i] = row,
+            None => {
+                index.insert(row.id.clone(), rows.len());
+                rows.push(row);
+            }
+        }
+    }
+    Ok(rows)
 }
 
 /// Mean and half-width of the 95% interval (normal approximation).
@@ -203,7 +231,7 @@ fn at(curve: &[f32], fraction: f32) -> f32 {
     }
 }
 
-fn summarise(args: &EvalArgs, methods: &[&str], metrics: &[Metric], options: &PerturbationOptions, rows: &[Row]) -> Result<()> {
+fn summarise(args: &EvalArgs, methods: &[&str], metrics: &[Metric], options: &PerturbationOptions, rows: &[&Row]) -> Result<()> {
     let grid: Vec<f32> = (0..=20).map(|i| i as f32 / 20.0).collect();
     let mut summary = serde_json::Map::new();
     let mut curves = serde_json::Map::new();

@@ -161,6 +161,24 @@ fn eval_writes_a_table_and_curves_and_resumes_without_losing_rows() {
     let strip = |t: &str| t.lines().map(|l| l.rsplit_once('|').map_or(l, |(head, _)| head).to_owned()).collect::<Vec<_>>();
     assert_eq!(strip(&table.replace(" |\n", "\n")), strip(&resumed_table.replace(" |\n", "\n")));
 
+    // A later run with one more method computes only that one; earlier results are kept as they were.
+    let o = gradlens(&["eval", "--model", "tiny", "-m", "saliency,occlusion,gradient_x_input", "--data", data.to_str().unwrap(), "--out", out.to_str().unwrap()], None);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let wider = String::from_utf8(o.stdout).unwrap();
+    assert!(wider.contains("texts: 3") && wider.contains("| gradient_x_input |"), "{wider}");
+    let row = |text: &str, id: &str| -> serde_json::Value {
+        text.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()).filter(|r| r["id"] == id).last().unwrap()
+    };
+    let extended = std::fs::read_to_string(out.join("rows.jsonl")).unwrap();
+    for id in ["a", "b", "c"] {
+        let (before, after) = (row(&resumed, id), row(&extended, id));
+        assert!(after["methods"]["gradient_x_input"]["values"].is_array(), "{after}");
+        for method in ["saliency", "occlusion"] {
+            assert_eq!(before["methods"][method], after["methods"][method], "{id}: {method} was not recomputed");
+        }
+    }
+    assert_eq!(strip(&table.replace(" |\n", "\n"))[..6], strip(&wider.replace(" |\n", "\n"))[..6], "same saliency and occlusion rows");
+
     let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["texts"], 3);
     assert!(summary["methods"]["saliency"]["comprehensiveness"]["mean"].is_number());
@@ -168,7 +186,7 @@ fn eval_writes_a_table_and_curves_and_resumes_without_losing_rows() {
         let text = std::fs::read_to_string(out.join(svg)).unwrap();
         let doc = roxmltree::Document::parse(&text).expect("well-formed SVG");
         assert_eq!(doc.root_element().tag_name().name(), "svg");
-        assert_eq!(doc.descendants().filter(|n| n.has_tag_name("polyline")).count(), 2, "{svg}: one line per method");
+        assert_eq!(doc.descendants().filter(|n| n.has_tag_name("polyline")).count(), 3, "{svg}: one line per method");
         assert!(doc.descendants().all(|n| !n.has_tag_name("script")));
     }
 }
