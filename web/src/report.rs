@@ -7,7 +7,7 @@ use gradlens_attribution::{DeviceError, ExplainedInput, Explanation, InputError,
 use gradlens_model::Classifier;
 
 /// The methods offered on the page, in the order shown, and those picked at first.
-pub const OFFERED: [&str; 12] = [
+pub const OFFERED: [&str; 15] = [
     "integrated_gradients",
     "grad_sam",
     "occlusion",
@@ -20,6 +20,9 @@ pub const OFFERED: [&str; 12] = [
     "gradient_weighted_rollout",
     "dig",
     "udig",
+    "lime",
+    "kernel_shap",
+    "shapley_sampling",
 ];
 pub const PICKED: [&str; 3] = ["integrated_gradients", "grad_sam", "occlusion"];
 

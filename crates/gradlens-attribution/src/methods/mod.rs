@@ -6,6 +6,7 @@ mod discretized;
 mod gradient;
 mod integrated_gradients;
 mod occlusion;
+pub mod perturbation;
 mod smooth_grad;
 
 use serde::{Deserialize, Serialize};
@@ -15,6 +16,7 @@ pub use discretized::{AnchorSearch, AnchorStrategy, DiscretizedIntegratedGradien
 pub use gradient::{GradientXInput, Saliency, SaliencyNorm};
 pub use integrated_gradients::IntegratedGradients;
 pub use occlusion::{Occlusion, OcclusionMode};
+pub use perturbation::{KernelShap, Lime, ShapleySampling};
 pub use smooth_grad::{SmoothGrad, SmoothGradOf};
 
 use crate::explanation::{Completeness, Conventions};
@@ -58,6 +60,9 @@ pub enum Method {
     Occlusion(Occlusion),
     Dig(DiscretizedIntegratedGradients),
     Udig(DiscretizedIntegratedGradients),
+    Lime(Lime),
+    KernelShap(KernelShap),
+    ShapleySampling(ShapleySampling),
 }
 
 impl Method {
@@ -76,6 +81,9 @@ impl Method {
             Method::Occlusion(Occlusion::default()),
             Method::Dig(DiscretizedIntegratedGradients::dig()),
             Method::Udig(DiscretizedIntegratedGradients::udig()),
+            Method::Lime(Lime::default()),
+            Method::KernelShap(KernelShap::default()),
+            Method::ShapleySampling(ShapleySampling::default()),
         ]
     }
 
@@ -100,6 +108,9 @@ impl AttributionMethod for Method {
             Method::GradientWeightedRollout(m) => m.name(),
             Method::Occlusion(m) => m.name(),
             Method::Dig(m) | Method::Udig(m) => m.name(),
+            Method::Lime(m) => m.name(),
+            Method::KernelShap(m) => m.name(),
+            Method::ShapleySampling(m) => m.name(),
         }
     }
 
@@ -116,6 +127,9 @@ impl AttributionMethod for Method {
             Method::GradientWeightedRollout(m) => m.attribute(input).await,
             Method::Occlusion(m) => m.attribute(input).await,
             Method::Dig(m) | Method::Udig(m) => m.attribute(input).await,
+            Method::Lime(m) => m.attribute(input).await,
+            Method::KernelShap(m) => m.attribute(input).await,
+            Method::ShapleySampling(m) => m.attribute(input).await,
         }
     }
 }

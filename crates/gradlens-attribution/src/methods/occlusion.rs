@@ -2,6 +2,7 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::perturbation::{coalition_probabilities, word_positions};
 use super::{AttributionMethod, MethodOutput, conventions};
 use crate::input::DeviceError;
 use crate::{Baseline, ExplainedInput};
@@ -42,18 +43,26 @@ impl AttributionMethod for Occlusion {
     }
 
     async fn attribute(&self, input: &ExplainedInput<'_>) -> Result<MethodOutput, DeviceError> {
-        let s = input.len();
-        let words: Vec<usize> = (0..s).filter(|&i| !input.encoded.is_special(i)).collect();
-        let full = input.probabilities[input.target];
-        let mut scores = vec![0.0f32; s];
-        for chunk in words.chunks(self.internal_batch_size.max(1)) {
-            let (embeddings, mask) = match self.mode {
-                OcclusionMode::Replace => (self.replaced(input, chunk), input.mask(chunk.len())),
-                OcclusionMode::Delete => deleted(input, chunk),
-            };
-            for (&i, p) in chunk.iter().zip(input.target_probabilities(embeddings, mask).await?) {
-                scores[i] = full - p;
+        let words = word_positions(input);
+        let batch = self.internal_batch_size.max(1);
+        let occluded = match self.mode {
+            OcclusionMode::Replace => {
+                let all_but: Vec<Vec<bool>> = (0..words.len()).map(|k| (0..words.len()).map(|j| j != k).collect()).collect();
+                coalition_probabilities(input, self.baseline, &words, &all_but, batch).await?
             }
+            OcclusionMode::Delete => {
+                let mut p = Vec::with_capacity(words.len());
+                for chunk in words.chunks(batch) {
+                    let (embeddings, mask) = deleted(input, chunk);
+                    p.extend(input.target_probabilities(embeddings, mask).await?);
+                }
+                p
+            }
+        };
+        let full = input.probabilities[input.target];
+        let mut scores = vec![0.0f32; input.len()];
+        for (&i, p) in words.iter().zip(occluded) {
+            scores[i] = full - p;
         }
         let mut own = vec![("output", json!("probability")), ("mode", json!(self.mode))];
         if self.mode == OcclusionMode::Replace {
@@ -62,21 +71,6 @@ impl AttributionMethod for Occlusion {
         let mut c = conventions(input, []);
         c.extend(own.into_iter().map(|(k, v)| (k.to_owned(), v)));
         Ok(MethodOutput { token_scores: scores, conventions: c, completeness: None })
-    }
-}
-
-impl Occlusion {
-    /// `[C, S, H]`: copy `k` has token `positions[k]` replaced by the baseline embedding.
-    fn replaced(&self, input: &ExplainedInput, positions: &[usize]) -> Tensor<3> {
-        let [_, s, h] = input.embeddings.dims();
-        let c = positions.len();
-        let mut hit = vec![0.0f32; c * s];
-        for (k, &i) in positions.iter().enumerate() {
-            hit[k * s + i] = 1.0;
-        }
-        let hit = Tensor::<2>::from_data(TensorData::new(hit, [c, s]), input.device()).reshape([c, s, 1]).repeat_dim(2, h);
-        let replacement = self.baseline.token_embedding(input).reshape([1, 1, h]).repeat_dim(0, c).repeat_dim(1, s);
-        input.embeddings.clone().repeat_dim(0, c).mask_where(hit.bool(), replacement)
     }
 }
 
