@@ -55,6 +55,24 @@ test("explains typed text in the tab: prediction, highlights, methods, curves; n
     assert.equal(await page.locator(`.chart[data-chart="${chart}"] svg polyline`).count(), 3, chart);
   }
 
+  // The perturbation baselines: KernelSHAP and Shapley value sampling sum to p(x) - p(baseline), which
+  // the page reports as a completeness gap of 0.0%; LIME has no such check.
+  const choice = (name) => page.locator(`.methods input[value="${name}"]`);
+  for (const name of ["integrated_gradients", "grad_sam", "saliency"]) await choice(name).uncheck();
+  for (const name of ["lime", "kernel_shap", "shapley_sampling"]) await choice(name).check();
+  await explain(page, "Dull but lovely.");
+  const perturbation = page.locator(".method");
+  assert.deepEqual(await perturbation.evaluateAll((els) => els.map((e) => e.dataset.method)), ["lime", "kernel_shap", "shapley_sampling"]);
+  for (const name of ["kernel_shap", "shapley_sampling"]) {
+    assert.match(await page.locator(`.method[data-method="${name}"]`).textContent(), /completeness gap 0\.0%/, name);
+  }
+  for (const name of ["lime", "kernel_shap", "shapley_sampling"]) {
+    assert.deepEqual(await page.locator(`.method[data-method="${name}"] .word`).allTextContents(), ["Dull", "but", "lovely", "."], name);
+  }
+  for (const name of ["lime", "kernel_shap", "shapley_sampling"]) await choice(name).uncheck();
+  for (const name of ["integrated_gradients", "grad_sam", "saliency"]) await choice(name).check();
+  await explain(page, "The plot is thin and the jokes fall flat.");
+
   // The Grad-SAM map: one cell per token pair of "[CLS] the plot is thin and the jokes fall flat . [SEP]" (12 tokens).
   await page.locator(".attention-map summary").click();
   assert.equal(await page.locator('.chart[data-chart="grad-sam"] svg rect title').count(), 12 * 12);

@@ -20,25 +20,11 @@ use wasm_bindgen::JsCast;
 
 use crate::backend::{Backend, WebGpuSupport};
 use crate::loading::Progress;
-use crate::report::{OFFERED, PICKED, Report, Request, Step, Stopped, explain};
+use crate::report::{OFFERED, PICKED, Report, Request, Runner, Step, Stopped};
 use crate::widget::{Widget, WidgetOptions};
 
 /// The page's own folder: the model is fetched from `model/` beside it.
 const SITE: &str = "";
-
-/// Hands control back to the browser until it has painted (the next animation frame) and handled what
-/// was waiting (a task later), so that progress shows and clicks land between steps.
-pub(crate) async fn next_paint() {
-    let window = web_sys::window().expect("a window");
-    let frame = js_sys::Promise::new(&mut |resolve, _| {
-        let _ = window.request_animation_frame(resolve.unchecked_ref());
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(frame).await;
-    let task = js_sys::Promise::new(&mut |resolve, _| {
-        let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(resolve.unchecked_ref(), 0);
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(task).await;
-}
 
 fn megabytes(bytes: u64) -> String {
     format!("{:.1} MB", bytes as f64 / 1e6)
@@ -55,8 +41,7 @@ fn App() -> impl IntoView {
     // The model's first example once it has loaded (config.json), unless the visitor typed first.
     let text = RwSignal::new(String::new());
     let picked = RwSignal::new(PICKED.iter().map(|m| m.to_string()).collect::<Vec<_>>());
-    // Each request gets a number; a running explanation stops once a newer number exists.
-    let generation = StoredValue::new(0u64);
+    let runner = Runner::new();
     let step = RwSignal::new(None::<Step>);
     let report = RwSignal::new_local(None::<Result<Rc<Report>, String>>);
     // Changes only when work starts or ends, so that what depends on it is not redrawn at every step.
@@ -66,7 +51,7 @@ fn App() -> impl IntoView {
     let copied = RwSignal::new(false);
 
     let cancel = move || {
-        generation.update_value(|g| *g += 1);
+        runner.cancel();
         step.set(None);
     };
 
@@ -103,34 +88,16 @@ fn App() -> impl IntoView {
 
     let run = move || {
         let Some(m) = model.get_untracked() else { return };
-        // A new request supersedes the running one.
-        generation.update_value(|g| *g += 1);
-        let mine = generation.get_value();
-        let current = move || generation.get_value() == mine;
         step.set(Some(Step::default()));
+        let request = Request {
+            text: text.get_untracked(),
+            methods: picked.get_untracked(),
+            target: Target::Predicted,
+            metrics: report::metrics(),
+            grad_sam_map: true,
+        };
         spawn_local(async move {
-            let request = Request {
-                text: text.get_untracked(),
-                methods: picked.get_untracked(),
-                target: Target::Predicted,
-                metrics: report::metrics(),
-                grad_sam_map: true,
-            };
-            let result = explain(
-                &m,
-                &request,
-                move |s| {
-                    if current() {
-                        step.set(Some(s))
-                    }
-                },
-                next_paint,
-                move || !current(),
-            )
-            .await;
-            if !current() {
-                return;
-            }
+            let Some(result) = runner.explain(&m, &request, move |s| step.set(Some(s))).await else { return };
             step.set(None);
             finished.update(|n| *n += 1);
             match result {

@@ -5,6 +5,8 @@ use gradlens_attribution::metrics::{Metric, MetricValue, PerturbationOptions, ev
 use gradlens_attribution::methods::GradSam;
 use gradlens_attribution::{DeviceError, ExplainedInput, Explanation, InputError, Method, Target, read};
 use gradlens_model::Classifier;
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
 
 /// The methods offered on the page, in the order shown, and those picked at first.
 pub const OFFERED: [&str; 15] = [
@@ -84,7 +86,7 @@ pub struct Request {
 /// Explains the request's text with each of its methods and their metrics. Between steps it hands
 /// control back to the browser (`pause`), so that the page repaints, shows `progress` and reacts to
 /// clicks; it stops as soon as `superseded` says a newer request (or a cancel) has come.
-pub async fn explain<P: Future<Output = ()>>(
+async fn explain<P: Future<Output = ()>>(
     model: &Classifier,
     request: &Request,
     progress: impl Fn(Step),
@@ -122,4 +124,51 @@ pub async fn explain<P: Future<Output = ()>>(
         Vec::new()
     };
     Ok(Report { explanation, metrics: values, grad_sam_map })
+}
+
+/// One explanation at a time for one view (the page, a widget): a new request supersedes the running
+/// one and a cancel stops it; a stopped request's results never arrive, so they are never mixed in.
+#[derive(Clone, Copy)]
+pub struct Runner {
+    /// Each request gets a number; a running request stops once a newer number exists.
+    generation: StoredValue<u64>,
+}
+
+impl Runner {
+    pub fn new() -> Self {
+        Self { generation: StoredValue::new(0) }
+    }
+
+    pub fn cancel(self) {
+        self.generation.update_value(|g| *g += 1);
+    }
+
+    /// Explains `request` in place of the running request, with its progress; `None` when a newer
+    /// request or a cancel stopped it.
+    pub async fn explain(self, model: &Classifier, request: &Request, progress: impl Fn(Step)) -> Option<Result<Report, Stopped>> {
+        self.cancel();
+        let mine = self.generation.get_value();
+        let current = move || self.generation.get_value() == mine;
+        let progress = |s| {
+            if current() {
+                progress(s)
+            }
+        };
+        let result = explain(model, request, progress, next_paint, move || !current()).await;
+        current().then_some(result)
+    }
+}
+
+/// Hands control back to the browser until it has painted (the next animation frame) and handled what
+/// was waiting (a task later), so that progress shows and clicks land between steps.
+async fn next_paint() {
+    let window = web_sys::window().expect("a window");
+    let frame = js_sys::Promise::new(&mut |resolve, _| {
+        let _ = window.request_animation_frame(resolve.unchecked_ref());
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(frame).await;
+    let task = js_sys::Promise::new(&mut |resolve, _| {
+        let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(resolve.unchecked_ref(), 0);
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(task).await;
 }

@@ -12,9 +12,9 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::backend::{self, Backend};
-use crate::report::{Report, Request, Stopped, explain};
+use crate::report::{Report, Request, Runner, Stopped};
 use crate::view::{highlighted, legend};
-use crate::{next_paint, store};
+use crate::store;
 
 /// The widget's settings, from element attributes or URL parameters of the same names.
 #[derive(Clone, Debug, PartialEq)]
@@ -105,7 +105,7 @@ pub fn Widget(options: WidgetOptions) -> impl IntoView {
     let model = RwSignal::new_local(None::<Rc<gradlens_model::Classifier>>);
     let status = RwSignal::new("Loading the model…".to_string());
     let report = RwSignal::new_local(None::<Result<Rc<Report>, String>>);
-    let generation = StoredValue::new(0u64);
+    let runner = Runner::new();
     let running = RwSignal::new(false);
     let methods = StoredValue::new(methods);
     let chosen_backend = RwSignal::new(None::<Backend>);
@@ -113,8 +113,6 @@ pub fn Widget(options: WidgetOptions) -> impl IntoView {
 
     let run = move || {
         let Some(m) = model.get_untracked() else { return };
-        generation.update_value(|g| *g += 1);
-        let mine = generation.get_value();
         let labels = m.config().labels.clone();
         let target = match target.get_value() {
             None => Target::Predicted,
@@ -135,10 +133,7 @@ pub fn Widget(options: WidgetOptions) -> impl IntoView {
         };
         running.set(true);
         spawn_local(async move {
-            let result = explain(&m, &request, |_| {}, next_paint, move || generation.get_value() != mine).await;
-            if generation.get_value() != mine {
-                return;
-            }
+            let Some(result) = runner.explain(&m, &request, |_| {}).await else { return };
             running.set(false);
             match result {
                 Ok(r) => report.set(Some(Ok(Rc::new(r)))),
