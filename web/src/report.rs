@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 /// The methods offered on the page, in the order shown, and those picked at first.
-pub const OFFERED: [&str; 15] = [
+pub const OFFERED: [&str; 16] = [
     "integrated_gradients",
     "grad_sam",
     "occlusion",
@@ -25,6 +25,7 @@ pub const OFFERED: [&str; 15] = [
     "lime",
     "kernel_shap",
     "shapley_sampling",
+    "layer_saliency",
 ];
 pub const PICKED: [&str; 3] = ["integrated_gradients", "grad_sam", "occlusion"];
 

@@ -37,6 +37,32 @@ pub fn highlighted(explanation: &Explanation, attribution: &Attribution) -> Vec<
     pieces
 }
 
+/// For a layer method: the words as each layer's saliency reads them, with the layer's coherence.
+fn layer_readings(explanation: &Explanation, attribution: &Attribution) -> Option<AnyView> {
+    if attribution.layers.is_empty() {
+        return None;
+    }
+    let rows = attribution
+        .layers
+        .iter()
+        .map(|reading| {
+            let at_layer = Attribution {
+                token_scores: reading.token_scores.clone(),
+                word_scores: explanation.word_scores(&reading.token_scores),
+                layers: Vec::new(),
+                ..attribution.clone()
+            };
+            view! {
+                <li class="layer" data-layer=reading.layer data-coherence=format!("{:.4}", reading.coherence)>
+                    <span class="layer-name">{format!("layer {} · coherence {:.3}", reading.layer, reading.coherence)}</span>
+                    <span class="highlighted">{highlighted(explanation, &at_layer)}</span>
+                </li>
+            }
+        })
+        .collect_view();
+    Some(view! { <details class="layers"><summary>"Saliency at every layer"</summary><ol>{rows}</ol></details> }.into_any())
+}
+
 pub fn legend(label: &str) -> AnyView {
     let (s, o) = (rgb(1.0), rgb(-1.0));
     view! {
@@ -95,6 +121,7 @@ pub fn report_view(report: &Rc<Report>) -> AnyView {
                 <div class="method" data-method=a.method.clone()>
                     <h3>{a.method.replace('_', " ")}<small>{format!(" · {:.2} s{gap}", a.seconds)}</small></h3>
                     <p class="highlighted">{highlighted(explanation, a)}</p>
+                    {layer_readings(explanation, a)}
                     <p class="exports">
                         "Export: "
                         {export_button("HTML", file_name(&a.method, "html"), "text/html", move || fragment.clone())}

@@ -71,6 +71,20 @@ pub struct Attribution {
     pub completeness: Option<Completeness>,
     /// Wall-clock seconds the method took.
     pub seconds: f64,
+    /// For layer methods (`layer_saliency`): the token scores read at each layer and the layer's
+    /// semantic coherence; `token_scores` are those of the layer the conventions name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub layers: Vec<LayerScores>,
+}
+
+/// One layer's reading of a layer method.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LayerScores {
+    /// 1-based encoder layer.
+    pub layer: usize,
+    /// How much of what the layer's hidden states decode to is the text's own words, in [0, 1].
+    pub coherence: f32,
+    pub token_scores: Vec<f32>,
 }
 
 /// `sum_i attribution_i` against `F_c(x) - F_c(x')` (Sundararajan et al. 2017, completeness axiom).

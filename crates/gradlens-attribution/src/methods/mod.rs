@@ -5,6 +5,7 @@ mod attention;
 mod discretized;
 mod gradient;
 mod integrated_gradients;
+mod layer_saliency;
 mod occlusion;
 pub mod perturbation;
 mod smooth_grad;
@@ -15,11 +16,12 @@ pub use attention::{AttentionRollout, GradSam, GradSamReading, GradientWeightedR
 pub use discretized::{AnchorSearch, AnchorStrategy, DiscretizedIntegratedGradients, Distance};
 pub use gradient::{GradientXInput, Saliency, SaliencyNorm};
 pub use integrated_gradients::IntegratedGradients;
+pub use layer_saliency::LayerSaliency;
 pub use occlusion::{Occlusion, OcclusionMode};
 pub use perturbation::{KernelShap, Lime, ShapleySampling};
 pub use smooth_grad::{SmoothGrad, SmoothGradOf};
 
-use crate::explanation::{Completeness, Conventions};
+use crate::explanation::{Completeness, Conventions, LayerScores};
 use crate::ExplainedInput;
 use crate::input::DeviceError;
 
@@ -30,6 +32,8 @@ pub struct MethodOutput {
     pub token_scores: Vec<f32>,
     pub conventions: Conventions,
     pub completeness: Option<Completeness>,
+    /// For layer methods: the scores read at each layer, with how coherent each layer is.
+    pub layers: Vec<LayerScores>,
 }
 
 /// An attribution method. `attribute` is asynchronous because reading results back from WebGPU is; on
@@ -63,6 +67,7 @@ pub enum Method {
     Lime(Lime),
     KernelShap(KernelShap),
     ShapleySampling(ShapleySampling),
+    LayerSaliency(LayerSaliency),
 }
 
 impl Method {
@@ -84,6 +89,7 @@ impl Method {
             Method::Lime(Lime::default()),
             Method::KernelShap(KernelShap::default()),
             Method::ShapleySampling(ShapleySampling::default()),
+            Method::LayerSaliency(LayerSaliency::default()),
         ]
     }
 
@@ -111,6 +117,7 @@ impl AttributionMethod for Method {
             Method::Lime(m) => m.name(),
             Method::KernelShap(m) => m.name(),
             Method::ShapleySampling(m) => m.name(),
+            Method::LayerSaliency(m) => m.name(),
         }
     }
 
@@ -130,6 +137,7 @@ impl AttributionMethod for Method {
             Method::Lime(m) => m.attribute(input).await,
             Method::KernelShap(m) => m.attribute(input).await,
             Method::ShapleySampling(m) => m.attribute(input).await,
+            Method::LayerSaliency(m) => m.attribute(input).await,
         }
     }
 }
