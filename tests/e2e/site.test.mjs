@@ -72,14 +72,22 @@ test("explains typed text in the tab: prediction, highlights, methods, curves; n
   // Layer saliency shows every layer's reading with its coherence; the reported one is the most coherent.
   await choice("layer_saliency").check();
   await explain(page, "Dull but lovely.");
-  const layers = page.locator('.method[data-method="layer_saliency"] .layer');
+  const layers = page.locator('.method[data-method="layer_saliency"] .reading');
   assert.equal(await layers.count(), 6, "one reading per encoder layer of the default model");
-  const coherence = (await layers.evaluateAll((els) => els.map((e) => parseFloat(e.dataset.coherence))));
+  const coherence = (await layers.evaluateAll((els) => els.map((e) => parseFloat(e.dataset.score))));
   assert.ok(coherence.every((c) => c >= 0 && c <= 1), `${coherence}`);
   const best = coherence.indexOf(Math.max(...coherence));
   const reported = await page.locator('.method[data-method="layer_saliency"] > .highlighted .word').evaluateAll((els) => els.map((e) => e.dataset.score));
   assert.deepEqual(await layers.nth(best).locator(".word").evaluateAll((els) => els.map((e) => e.dataset.score)), reported);
   await choice("layer_saliency").uncheck();
+
+  // Representation attribution: one reading per attributed dimension, and the encoder's two scores.
+  await choice("representation").check();
+  await explain(page, "Dull but lovely.");
+  const representation = page.locator('.method[data-method="representation"]');
+  assert.equal(await representation.locator(".reading").count(), 16);
+  assert.match(await representation.locator(".encoder-scores").textContent(), /informativeness 0\.\d{3} · disentanglement 0\.\d{3}/);
+  await choice("representation").uncheck();
   for (const name of ["lime", "kernel_shap", "shapley_sampling"]) await choice(name).uncheck();
   for (const name of ["integrated_gradients", "grad_sam", "saliency"]) await choice(name).check();
   await explain(page, "The plot is thin and the jokes fall flat.");

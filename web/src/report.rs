@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 /// The methods offered on the page, in the order shown, and those picked at first.
-pub const OFFERED: [&str; 16] = [
+pub const OFFERED: [&str; 17] = [
     "integrated_gradients",
     "grad_sam",
     "occlusion",
@@ -26,6 +26,7 @@ pub const OFFERED: [&str; 16] = [
     "kernel_shap",
     "shapley_sampling",
     "layer_saliency",
+    "representation",
 ];
 pub const PICKED: [&str; 3] = ["integrated_gradients", "grad_sam", "occlusion"];
 

@@ -37,30 +37,39 @@ pub fn highlighted(explanation: &Explanation, attribution: &Attribution) -> Vec<
     pieces
 }
 
-/// For a layer method: the words as each layer's saliency reads them, with the layer's coherence.
-fn layer_readings(explanation: &Explanation, attribution: &Attribution) -> Option<AnyView> {
-    if attribution.layers.is_empty() {
+/// For methods that read several parts of the model: the words as each part reads them, with the
+/// part's score (its meaning is in the conventions).
+fn readings(explanation: &Explanation, attribution: &Attribution) -> Option<AnyView> {
+    if attribution.readings.is_empty() {
         return None;
     }
+    let meaning = attribution.conventions.get("reading_score").and_then(|v| v.as_str()).unwrap_or("score").to_owned();
     let rows = attribution
-        .layers
+        .readings
         .iter()
         .map(|reading| {
-            let at_layer = Attribution {
+            let part = Attribution {
                 token_scores: reading.token_scores.clone(),
                 word_scores: explanation.word_scores(&reading.token_scores),
-                layers: Vec::new(),
+                readings: Vec::new(),
                 ..attribution.clone()
             };
             view! {
-                <li class="layer" data-layer=reading.layer data-coherence=format!("{:.4}", reading.coherence)>
-                    <span class="layer-name">{format!("layer {} · coherence {:.3}", reading.layer, reading.coherence)}</span>
-                    <span class="highlighted">{highlighted(explanation, &at_layer)}</span>
+                <li class="reading" data-label=reading.label.clone() data-score=format!("{:.4}", reading.score)>
+                    <span class="reading-name" title=meaning.clone()>{format!("{} · {:.3}", reading.label, reading.score)}</span>
+                    <span class="highlighted">{highlighted(explanation, &part)}</span>
                 </li>
             }
         })
         .collect_view();
-    Some(view! { <details class="layers"><summary>"Saliency at every layer"</summary><ol>{rows}</ol></details> }.into_any())
+    // Label-free scores of the encoder on this text (representation attribution).
+    let encoder = ["informativeness", "disentanglement"]
+        .iter()
+        .filter_map(|&name| attribution.conventions.get(name).and_then(|v| v.as_f64()).map(|v| format!("{name} {v:.3}")))
+        .collect::<Vec<_>>();
+    let encoder = (!encoder.is_empty()).then(|| view! { <p class="encoder-scores">{format!("Encoder on this text: {}", encoder.join(" · "))}</p> });
+    let summary = format!("Every part ({meaning})");
+    Some(view! { {encoder}<details class="readings"><summary>{summary}</summary><ol>{rows}</ol></details> }.into_any())
 }
 
 pub fn legend(label: &str) -> AnyView {
@@ -121,7 +130,7 @@ pub fn report_view(report: &Rc<Report>) -> AnyView {
                 <div class="method" data-method=a.method.clone()>
                     <h3>{a.method.replace('_', " ")}<small>{format!(" · {:.2} s{gap}", a.seconds)}</small></h3>
                     <p class="highlighted">{highlighted(explanation, a)}</p>
-                    {layer_readings(explanation, a)}
+                    {readings(explanation, a)}
                     <p class="exports">
                         "Export: "
                         {export_button("HTML", file_name(&a.method, "html"), "text/html", move || fragment.clone())}
@@ -143,7 +152,7 @@ pub fn report_view(report: &Rc<Report>) -> AnyView {
         .map(|(a, values)| view! { <tr><th scope="row">{a.method.replace('_', " ")}</th>{metric_cells(values)}</tr> })
         .collect_view();
     let tokens: Vec<String> = explanation.tokens.iter().map(|t| t.text.clone()).collect();
-    let map = heatmap("Grad-SAM", &tokens, &report.grad_sam_map);
+    let map = heatmap("Grad-SAM", &tokens, &tokens, &report.grad_sam_map);
     let deletion = curves(report, "deletion_area", "Deletion (lower is better)", "fraction of tokens removed");
     let insertion = curves(report, "insertion_area", "Insertion (higher is better)", "fraction of tokens inserted");
     view! {

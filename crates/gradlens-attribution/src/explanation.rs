@@ -71,19 +71,20 @@ pub struct Attribution {
     pub completeness: Option<Completeness>,
     /// Wall-clock seconds the method took.
     pub seconds: f64,
-    /// For layer methods (`layer_saliency`): the token scores read at each layer and the layer's
-    /// semantic coherence; `token_scores` are those of the layer the conventions name.
+    /// For methods that read several parts of the model (`layer_saliency`: every layer;
+    /// `representation`: dimensions of the representation): one set of token scores per part, each
+    /// with a score whose meaning the conventions give (`reading_score`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub layers: Vec<LayerScores>,
+    pub readings: Vec<Reading>,
 }
 
-/// One layer's reading of a layer method.
+/// One part's token scores, for methods that read several parts of the model.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct LayerScores {
-    /// 1-based encoder layer.
-    pub layer: usize,
-    /// How much of what the layer's hidden states decode to is the text's own words, in [0, 1].
-    pub coherence: f32,
+pub struct Reading {
+    /// Which part: `layer 3`, `dimension 17`.
+    pub label: String,
+    /// The part's score (a layer's semantic coherence, a dimension's weight for the class).
+    pub score: f32,
     pub token_scores: Vec<f32>,
 }
 

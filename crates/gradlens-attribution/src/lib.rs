@@ -13,7 +13,7 @@ pub mod methods;
 pub mod metrics;
 
 pub use baseline::Baseline;
-pub use explanation::{Attribution, Completeness, Explanation, LayerScores, ModelInfo, SCHEMA_VERSION};
+pub use explanation::{Attribution, Completeness, Explanation, ModelInfo, Reading, SCHEMA_VERSION};
 pub use input::{DeviceError, ExplainedInput, InputError, ProbeGradients, Target, read};
 pub use integration::IntegrationRule;
 pub use methods::{AttributionMethod, Method, MethodOutput};
@@ -40,7 +40,7 @@ impl Explanation {
             conventions: out.conventions,
             completeness: out.completeness,
             seconds: started.elapsed().as_secs_f64(),
-            layers: out.layers,
+            readings: out.readings,
         });
         Ok(self.attributions.last().expect("just pushed"))
     }

@@ -33,13 +33,13 @@ fn layer_saliency_equals_finite_differences_decoded_by_hand() {
     let input = ExplainedInput::new(&model, TEXT, Target::Predicted).block_on().unwrap();
     let out = LayerSaliency::default().attribute(&input).block_on().unwrap();
     let layers = model.config().num_layers;
-    assert_eq!(out.layers.len(), layers);
+    assert_eq!(out.readings.len(), layers);
 
     let s = input.len();
     let words: Vec<usize> = (0..s).filter(|&i| !input.encoded.is_special(i)).collect();
     let hidden_states = input.outputs().hidden_states;
     let table = model.word_embeddings().clone();
-    for (l, reading) in out.layers.iter().enumerate() {
+    for (l, reading) in out.readings.iter().enumerate() {
         let hidden = hidden_states.clone().narrow(0, l + 1, 1).reshape([s, model.config().hidden_size]);
         // a_i: the derivative of the target logit along position i's own hidden state.
         let eps = 1e-2;
@@ -61,14 +61,15 @@ fn layer_saliency_equals_finite_differences_decoded_by_hand() {
             }
         }
         assert_close(&format!("layer {} scores", l + 1), &reading.token_scores, &expected, 2e-3);
-        assert!((f64::from(reading.coherence) - coherence).abs() < 1e-4, "layer {}: {} vs {coherence}", l + 1, reading.coherence);
+        assert_eq!(reading.label, format!("layer {}", l + 1));
+        assert!((f64::from(reading.score) - coherence).abs() < 1e-4, "layer {}: {} vs {coherence}", l + 1, reading.score);
         assert!(expected.iter().any(|v| v.abs() > 1e-2), "layer {}: {expected:?}", l + 1);
     }
 
     // The reported layer: the most coherent, unless one is asked for.
-    let best = out.layers.iter().max_by(|a, b| a.coherence.total_cmp(&b.coherence)).unwrap();
-    assert_eq!(out.conventions["layer"], best.layer);
-    assert_eq!(out.token_scores, best.token_scores);
+    let best = (0..layers).max_by(|&a, &b| out.readings[a].score.total_cmp(&out.readings[b].score)).unwrap();
+    assert_eq!(out.conventions["layer"], best + 1);
+    assert_eq!(out.token_scores, out.readings[best].token_scores);
     let third = LayerSaliency { layer: Some(3) }.attribute(&input).block_on().unwrap();
-    assert_eq!(third.token_scores, out.layers[2].token_scores);
+    assert_eq!(third.token_scores, out.readings[2].token_scores);
 }

@@ -59,34 +59,35 @@ pub fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[Series]) 
     doc.to_string()
 }
 
-/// A square heat map of an `n x n` matrix (row-major `values`), rows and columns labelled by `labels`:
-/// white for zero, full blue for the largest value. Each cell's title gives its value.
-pub fn heatmap(title: &str, labels: &[String], values: &[f32]) -> String {
-    let n = labels.len();
-    assert_eq!(values.len(), n * n, "an n x n matrix");
+/// A `rows x columns` matrix (row-major) as an SVG heat map, coloured on the attribution scale (blue
+/// positive, red negative, scaled by the largest magnitude), each cell titled with its value.
+pub fn heatmap(title: &str, rows: &[String], columns: &[String], values: &[f32]) -> String {
+    let (n, m) = (rows.len(), columns.len());
+    assert_eq!(values.len(), n * m, "a rows x columns matrix");
     const CELL: f32 = 16.0;
     const MARGIN: f32 = 90.0;
-    let size = MARGIN + CELL * n as f32 + 10.0;
+    let (width, height) = (MARGIN + CELL * m as f32 + 10.0, MARGIN + CELL * n as f32 + 10.0);
     let max = values.iter().fold(0.0f32, |m, v| m.max(v.abs())).max(f32::MIN_POSITIVE);
     let label = |content: &str, x: f32, y: f32, anchor: &str| {
         Text::new(content).set("x", x).set("y", y).set("text-anchor", anchor).set("font-size", 10).set("font-family", "sans-serif")
     };
     let mut doc = Document::new()
-        .set("viewBox", (0, 0, size, size + 16.0))
-        .set("width", size)
+        .set("viewBox", (0, 0, width, height + 16.0))
+        .set("width", width)
         .set("role", "img")
-        .add(Rectangle::new().set("width", size).set("height", size + 16.0).set("fill", "#fff"))
+        .add(Rectangle::new().set("width", width).set("height", height + 16.0).set("fill", "#fff"))
         .add(label(title, 4.0, 12.0, "start").set("font-size", 12));
     let top = MARGIN + 16.0;
-    for (i, name) in labels.iter().enumerate() {
-        let offset = MARGIN + CELL * (i as f32 + 0.5);
-        doc = doc.add(label(name, MARGIN - 4.0, top - MARGIN + offset + 3.0, "end")).add(
-            label(name, 0.0, 0.0, "start").set("transform", format!("translate({} {}) rotate(-60)", offset + 3.0, top - 4.0)),
-        );
+    for (i, name) in rows.iter().enumerate() {
+        doc = doc.add(label(name, MARGIN - 4.0, top + CELL * (i as f32 + 0.5) + 3.0, "end"));
+    }
+    for (j, name) in columns.iter().enumerate() {
+        let offset = MARGIN + CELL * (j as f32 + 0.5);
+        doc = doc.add(label(name, 0.0, 0.0, "start").set("transform", format!("translate({} {}) rotate(-60)", offset + 3.0, top - 4.0)));
     }
     for (k, &v) in values.iter().enumerate() {
-        let (row, col) = (k / n, k % n);
-        let (r, g, b) = crate::color::rgb(v.abs() / max);
+        let (row, col) = (k / m, k % m);
+        let (r, g, b) = crate::color::rgb(v / max);
         doc = doc.add(
             Rectangle::new()
                 .set("x", MARGIN + CELL * col as f32)
@@ -94,7 +95,7 @@ pub fn heatmap(title: &str, labels: &[String], values: &[f32]) -> String {
                 .set("width", CELL)
                 .set("height", CELL)
                 .set("fill", format!("rgb({r},{g},{b})"))
-                .add(svg::node::element::Title::new(format!("{} → {}: {v:.4}", labels[row], labels[col]))),
+                .add(svg::node::element::Title::new(format!("{} → {}: {v:.4}", rows[row], columns[col]))),
         );
     }
     doc.to_string()
@@ -114,7 +115,7 @@ mod tests {
         assert!(doc.descendants().any(|n| n.text().map(str::trim) == Some("<script>x</script>")), "the name is text, escaped");
 
         let labels = ["[CLS]".to_string(), "<b>".to_string(), "[SEP]".to_string()];
-        let map = heatmap("Grad-SAM", &labels, &[0.0, 1.0, 0.5, 0.2, 0.0, 0.0, 0.1, 0.0, 2.0]);
+        let map = heatmap("Grad-SAM", &labels, &labels, &[0.0, 1.0, 0.5, 0.2, 0.0, 0.0, 0.1, 0.0, 2.0]);
         let doc = roxmltree::Document::parse(&map).expect("well-formed");
         let titles: Vec<&str> = doc.descendants().filter(|n| n.has_tag_name("title")).filter_map(|n| n.text().map(str::trim)).collect();
         assert_eq!(titles.len(), 9);

@@ -39,7 +39,7 @@ impl AttributionMethod for RawAttention {
             token_scores: row(head_mean(&attentions, layers - 1), 0).await?,
             conventions: conventions(input, [("layer", json!("last")), ("row", json!("[CLS]")), ("heads", json!("mean"))]),
             completeness: None,
-            layers: Vec::new(),
+            readings: Vec::new(),
         })
     }
 }
@@ -68,7 +68,7 @@ impl AttributionMethod for AttentionRollout {
             token_scores: row(rollout, 0).await?,
             conventions: conventions(input, [("residual", json!("A + I, rows renormalised")), ("row", json!("[CLS]"))]),
             completeness: None,
-            layers: Vec::new(),
+            readings: Vec::new(),
         })
     }
 }
@@ -118,7 +118,7 @@ impl AttributionMethod for GradSam {
             token_scores: read(scores.reshape([s])).await?,
             conventions: conventions(input, [("reading", json!(self.reading)), ("layers", json!("all")), ("heads", json!("mean"))]),
             completeness: None,
-            layers: Vec::new(),
+            readings: Vec::new(),
         })
     }
 }
@@ -145,7 +145,7 @@ impl AttributionMethod for GradientWeightedRollout {
             token_scores: row(relevance, 0).await?,
             conventions: conventions(input, [("row", json!("[CLS]")), ("heads", json!("mean of ReLU(A * dF/dA)"))]),
             completeness: None,
-            layers: Vec::new(),
+            readings: Vec::new(),
         })
     }
 }
@@ -183,7 +183,7 @@ impl AttributionMethod for LayerGam {
             token_scores: total,
             conventions: conventions(input, [("layers", json!(chosen)), ("per_layer", json!("min-max normalised"))]),
             completeness: None,
-            layers: Vec::new(),
+            readings: Vec::new(),
         })
     }
 }

@@ -177,7 +177,7 @@ impl AttributionMethod for DiscretizedIntegratedGradients {
         }
         let mut c = conventions(input, []);
         c.extend(own.into_iter().map(|(k, v)| (k.to_owned(), v)));
-        Ok(MethodOutput { token_scores: scores, conventions: c, completeness: Some(completeness), layers: Vec::new() })
+        Ok(MethodOutput { token_scores: scores, conventions: c, completeness: Some(completeness), readings: Vec::new() })
     }
 }
 

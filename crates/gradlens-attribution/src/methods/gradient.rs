@@ -42,7 +42,7 @@ impl AttributionMethod for Saliency {
             token_scores: read(scores.reshape([s])).await?,
             conventions: conventions(input, [("norm", json!(self.norm))]),
             completeness: None,
-            layers: Vec::new(),
+            readings: Vec::new(),
         })
     }
 }
@@ -64,7 +64,7 @@ impl AttributionMethod for GradientXInput {
             token_scores: read((g * input.embeddings.clone()).sum_dim(2).reshape([s])).await?,
             conventions: conventions(input, []),
             completeness: None,
-            layers: Vec::new(),
+            readings: Vec::new(),
         })
     }
 }

@@ -62,7 +62,7 @@ impl AttributionMethod for IntegratedGradients {
                 ],
             ),
             completeness: Some(completeness),
-            layers: Vec::new(),
+            readings: Vec::new(),
         })
     }
 }

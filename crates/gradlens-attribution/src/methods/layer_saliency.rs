@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::perturbation::word_positions;
 use super::{AttributionMethod, MethodOutput, conventions};
-use crate::explanation::LayerScores;
+use crate::explanation::Reading;
 use crate::input::{DeviceError, read};
 use crate::ExplainedInput;
 
@@ -45,20 +45,20 @@ impl AttributionMethod for LayerSaliency {
         let word_ids = Tensor::<1, Int>::from_data(TensorData::new(word_ids, [words.len()]), input.device());
         let table = input.model.word_embeddings().clone().transpose();
 
-        let mut readings = Vec::with_capacity(layers);
+        let mut layer_readings = Vec::with_capacity(layers);
         for l in 0..layers {
             let hidden = gradients.hidden_states.clone().narrow(0, l + 1, 1).reshape([s, h]);
             let gradient = gradients.hidden_probe.clone().narrow(0, l, 1).reshape([s, h]);
             let saliency = read((gradient * hidden.clone()).sum_dim(1).reshape([s])).await?;
             let decoded = softmax(hidden.matmul(table.clone()), 1).select(1, word_ids.clone());
             let on_words = read(decoded).await?;
-            readings.push(decode(&saliency, &on_words, &words, s));
+            layer_readings.push(decode(&saliency, &on_words, &words, s));
         }
         let chosen = match self.layer {
             Some(layer) => layer.clamp(1, layers),
-            None => 1 + (0..layers).max_by(|&a, &b| readings[a].coherence.total_cmp(&readings[b].coherence)).unwrap_or(0),
+            None => 1 + (0..layers).max_by(|&a, &b| layer_readings[a].coherence.total_cmp(&layer_readings[b].coherence)).unwrap_or(0),
         };
-        let coherence: Vec<f32> = readings.iter().map(|r| r.coherence).collect();
+        let coherence: Vec<f32> = layer_readings.iter().map(|r| r.coherence).collect();
         let c = conventions(
             input,
             [
@@ -67,25 +67,26 @@ impl AttributionMethod for LayerSaliency {
                 ("coherence", json!(coherence)),
                 ("saliency", json!("gradient x activation of the layer's hidden states")),
                 ("decoding", json!("softmax over the tied word-embedding matrix, read at the text's word tokens")),
+                ("reading_score", json!("semantic coherence of the layer")),
             ],
         );
-        let layers: Vec<LayerScores> = readings
+        let readings: Vec<Reading> = layer_readings
             .into_iter()
             .enumerate()
-            .map(|(l, r)| LayerScores { layer: l + 1, coherence: r.coherence, token_scores: r.scores })
+            .map(|(l, r)| Reading { label: format!("layer {}", l + 1), score: r.coherence, token_scores: r.scores })
             .collect();
-        Ok(MethodOutput { token_scores: layers[chosen - 1].token_scores.clone(), conventions: c, completeness: None, layers })
+        Ok(MethodOutput { token_scores: readings[chosen - 1].token_scores.clone(), conventions: c, completeness: None, readings })
     }
 }
 
-struct Reading {
+struct LayerReading {
     scores: Vec<f32>,
     coherence: f32,
 }
 
 /// One layer's token scores and coherence from its position saliency `[S]` and the decoded
 /// probabilities of the word tokens at every position (`[S, W]`, row-major).
-fn decode(saliency: &[f32], on_words: &[f32], words: &[usize], s: usize) -> Reading {
+fn decode(saliency: &[f32], on_words: &[f32], words: &[usize], s: usize) -> LayerReading {
     let w = words.len();
     let mut scores = vec![0.0f32; s];
     for i in 0..s {
@@ -98,5 +99,5 @@ fn decode(saliency: &[f32], on_words: &[f32], words: &[usize], s: usize) -> Read
         }
     }
     let coherence = words.iter().map(|&i| on_words[i * w..(i + 1) * w].iter().sum::<f32>()).sum::<f32>() / w.max(1) as f32;
-    Reading { scores, coherence }
+    LayerReading { scores, coherence }
 }

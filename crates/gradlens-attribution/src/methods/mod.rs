@@ -8,6 +8,7 @@ mod integrated_gradients;
 mod layer_saliency;
 mod occlusion;
 pub mod perturbation;
+pub mod representation;
 mod smooth_grad;
 
 use serde::{Deserialize, Serialize};
@@ -19,9 +20,10 @@ pub use integrated_gradients::IntegratedGradients;
 pub use layer_saliency::LayerSaliency;
 pub use occlusion::{Occlusion, OcclusionMode};
 pub use perturbation::{KernelShap, Lime, ShapleySampling};
+pub use representation::RepresentationAttribution;
 pub use smooth_grad::{SmoothGrad, SmoothGradOf};
 
-use crate::explanation::{Completeness, Conventions, LayerScores};
+use crate::explanation::{Completeness, Conventions, Reading};
 use crate::ExplainedInput;
 use crate::input::DeviceError;
 
@@ -32,8 +34,8 @@ pub struct MethodOutput {
     pub token_scores: Vec<f32>,
     pub conventions: Conventions,
     pub completeness: Option<Completeness>,
-    /// For layer methods: the scores read at each layer, with how coherent each layer is.
-    pub layers: Vec<LayerScores>,
+    /// For methods that read several parts of the model: each part's scores (see [`Reading`]).
+    pub readings: Vec<Reading>,
 }
 
 /// An attribution method. `attribute` is asynchronous because reading results back from WebGPU is; on
@@ -68,6 +70,7 @@ pub enum Method {
     KernelShap(KernelShap),
     ShapleySampling(ShapleySampling),
     LayerSaliency(LayerSaliency),
+    Representation(RepresentationAttribution),
 }
 
 impl Method {
@@ -90,6 +93,7 @@ impl Method {
             Method::KernelShap(KernelShap::default()),
             Method::ShapleySampling(ShapleySampling::default()),
             Method::LayerSaliency(LayerSaliency::default()),
+            Method::Representation(RepresentationAttribution::default()),
         ]
     }
 
@@ -118,6 +122,7 @@ impl AttributionMethod for Method {
             Method::KernelShap(m) => m.name(),
             Method::ShapleySampling(m) => m.name(),
             Method::LayerSaliency(m) => m.name(),
+            Method::Representation(m) => m.name(),
         }
     }
 
@@ -138,6 +143,7 @@ impl AttributionMethod for Method {
             Method::KernelShap(m) => m.attribute(input).await,
             Method::ShapleySampling(m) => m.attribute(input).await,
             Method::LayerSaliency(m) => m.attribute(input).await,
+            Method::Representation(m) => m.attribute(input).await,
         }
     }
 }

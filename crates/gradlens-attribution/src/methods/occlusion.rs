@@ -70,7 +70,7 @@ impl AttributionMethod for Occlusion {
         }
         let mut c = conventions(input, []);
         c.extend(own.into_iter().map(|(k, v)| (k.to_owned(), v)));
-        Ok(MethodOutput { token_scores: scores, conventions: c, completeness: None, layers: Vec::new() })
+        Ok(MethodOutput { token_scores: scores, conventions: c, completeness: None, readings: Vec::new() })
     }
 }
 

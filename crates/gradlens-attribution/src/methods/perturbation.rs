@@ -162,7 +162,7 @@ impl AttributionMethod for Lime {
                 ("seed", json!(self.seed)),
             ],
         );
-        Ok(MethodOutput { token_scores: scores_at(input, &positions, coefficients.iter().copied()), conventions: c, completeness: None, layers: Vec::new() })
+        Ok(MethodOutput { token_scores: scores_at(input, &positions, coefficients.iter().copied()), conventions: c, completeness: None, readings: Vec::new() })
     }
 }
 
@@ -260,7 +260,7 @@ impl AttributionMethod for KernelShap {
             token_scores: scores_at(input, &positions, values),
             conventions: c,
             completeness: Some(Completeness::new(sum, (full - empty) as f32)),
-            layers: Vec::new(),
+            readings: Vec::new(),
         })
     }
 }
@@ -337,7 +337,7 @@ impl AttributionMethod for ShapleySampling {
             token_scores: scores_at(input, &positions, values),
             conventions: c,
             completeness: Some(Completeness::new(sum as f32, output_difference as f32)),
-            layers: Vec::new(),
+            readings: Vec::new(),
         })
     }
 }

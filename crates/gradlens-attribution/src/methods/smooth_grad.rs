@@ -80,7 +80,7 @@ impl AttributionMethod for SmoothGrad {
                 ],
             ),
             completeness: None,
-            layers: Vec::new(),
+            readings: Vec::new(),
         })
     }
 }
