@@ -13,7 +13,7 @@ use pollster::FutureExt as _;
 const TEXT: &str = "Not bad at all, quite lovely.";
 
 fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-    t.into_data().convert::<f32>().to_vec().unwrap()
+    t.into_data().convert::<f32>().try_to_vec::<f32>().unwrap()
 }
 
 /// The target logit with `step * hidden_state` added to position `i`'s output of layer `l` (0-based).

@@ -14,7 +14,7 @@ use pollster::FutureExt as _;
 const TEXT: &str = "A gorgeous, witty movie.";
 
 fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-    t.into_data().convert::<f32>().to_vec().unwrap()
+    t.into_data().convert::<f32>().try_to_vec::<f32>().unwrap()
 }
 
 fn model() -> Classifier {

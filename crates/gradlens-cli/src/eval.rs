@@ -175,7 +175,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
     summarise(&args, &method_names, &metrics, &options, &complete)
 }
 
-fn read_dataset(path: &PathBuf, limit: Option<usize>) -> Result<Vec<(String, String)>> {
+pub(crate) fn read_dataset(path: &PathBuf, limit: Option<usize>) -> Result<Vec<(String, String)>> {
     let file = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
     let mut texts = Vec::new();
     for (n, line) in std::io::BufReader::new(file).lines().enumerate() {

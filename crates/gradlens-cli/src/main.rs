@@ -2,6 +2,7 @@
 
 mod bench;
 mod eval;
+mod surrogate;
 mod terminal;
 
 use pollster::FutureExt as _;
@@ -34,6 +35,9 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Faithfulness of methods over a labelled dataset: a table of metrics, curves, resumable.
     Eval(eval::EvalArgs),
+    /// A small decision tree over word presence that stands in for the model (MEMO / CREMBO), with its
+    /// fidelity on held-out text.
+    Surrogate(surrogate::SurrogateArgs),
 }
 
 #[derive(Parser)]
@@ -120,6 +124,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Explain(args) => explain(args),
         Command::Bench(args) => bench::run(args),
         Command::Eval(args) => eval::run(args),
+        Command::Surrogate(args) => surrogate::run(args),
     }
 }
 

@@ -190,3 +190,33 @@ fn eval_writes_a_table_and_curves_and_resumes_without_losing_rows() {
         assert!(doc.descendants().all(|n| !n.has_tag_name("script")));
     }
 }
+
+#[test]
+fn surrogate_writes_the_crembo_tree_and_the_argmax_tree_with_their_fidelity() {
+    let out = std::env::temp_dir().join(format!("gradlens-surrogate-{}", std::process::id()));
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/");
+    let o = gradlens(
+        &["surrogate", "--model", "tiny", "--limit", "40", "--depth", "2", "--steps", "4", "--train", &format!("{root}train.jsonl"),
+          "--validation", &format!("{root}validation.jsonl"), "--test", &format!("{root}test.jsonl"), "--out", out.to_str().unwrap()],
+        None,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let printed = String::from_utf8(o.stdout).unwrap();
+    assert!(printed.starts_with("CREMBO: threshold") && printed.contains("argmax labels"), "{printed}");
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("surrogate.json")).unwrap()).unwrap();
+    assert_eq!(report["texts"], serde_json::json!({"train": 40, "validation": 40, "test": 40}));
+    let crembo = &report["crembo"];
+    assert!(crembo["threshold"].as_f64().unwrap() >= crembo["memo_threshold"].as_f64().unwrap());
+    assert_eq!(crembo["scan"].as_array().unwrap().len(), 5);
+    assert!(crembo["depth"].as_u64().unwrap() <= 2);
+    for tree in [&report["crembo"], &report["argmax_tree"]] {
+        let fidelity = tree["test_fidelity"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&fidelity), "{tree}");
+    }
+    let features = report["features"].as_array().unwrap();
+    assert!(!features.is_empty() && features.iter().all(|f| f.as_str().unwrap().chars().any(char::is_alphanumeric)));
+    for svg in ["tree.svg", "argmax_tree.svg"] {
+        let text = std::fs::read_to_string(out.join(svg)).unwrap();
+        roxmltree::Document::parse(&text).unwrap_or_else(|e| panic!("{svg}: {e}"));
+    }
+}

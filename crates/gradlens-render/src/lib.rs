@@ -1,9 +1,11 @@
-//! Turns an [`Explanation`] into things people look at. Everything here reads only the result type.
+//! Turns an [`Explanation`] (and a surrogate tree) into things people look at. Everything here reads only
+//! the result types.
 
 pub mod chart;
 pub mod color;
 pub mod highlight;
 pub mod html;
+pub mod tree;
 
 use gradlens_attribution::Explanation;
 
