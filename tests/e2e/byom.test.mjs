@@ -48,6 +48,7 @@ test("a site built from another model folder serves that model", async () => {
   assert.equal(await page.locator(".about").textContent(), "A very small critic <b>for tests</b>.", "shown as text");
   assert.deepEqual(await page.locator(".example").allTextContents(), ["Lovely, lovely film.", "Dreary."]);
   assert.equal(await page.inputValue("#text"), "Lovely, lovely film.", "the first example is filled in");
+  assert.equal(await page.locator(".surrogate").count(), 0, "no surrogate in the folder, no panel");
 
   await page.fill("#text", TEXT);
   await page.click("#explain");

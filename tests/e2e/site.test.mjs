@@ -96,6 +96,14 @@ test("explains typed text in the tab: prediction, highlights, methods, curves; n
   await page.locator(".attention-map summary").click();
   assert.equal(await page.locator('.chart[data-chart="grad-sam"] svg rect title').count(), 12 * 12);
 
+  // The model at a glance: the surrogate tree shipped with the default model, with its fidelity.
+  const report = JSON.parse(await readFile(new URL("../../models/default/surrogate.json", import.meta.url), "utf8"));
+  const panel = page.locator(".surrogate");
+  assert.equal(parseFloat(await panel.getAttribute("data-test-fidelity")), Number(report.crembo.test_fidelity.toFixed(4)));
+  await panel.locator("summary").click();
+  assert.equal(await panel.locator('.chart[data-chart="surrogate"] svg rect[rx]').count(), 2 * report.crembo.leaves - 1, "one box per node");
+  assert.match(await panel.textContent(), new RegExp(`held-out texts; .* on ${(100 * report.argmax_tree.test_fidelity).toFixed(1)}%`));
+
   await mkdir(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: join(ARTIFACTS, "site.png"), fullPage: true });
   assert.equal(requests.length, afterLoad, `requests after load: ${requests.slice(afterLoad)}`);

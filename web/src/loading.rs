@@ -42,7 +42,7 @@ pub struct Progress {
     pub done: u64,
 }
 
-/// The four files of the model in `{site}model/`, `site` being the GradLens site's folder ("" for the
+/// The four files of the model in `{site}model/` (and the optional surrogate), `site` being the GradLens site's folder ("" for the
 /// page's own, or an embedding page's `src`).
 pub async fn fetch_model(site: &str, progress: impl Fn(Progress)) -> Result<ModelAssets, String> {
     let mut files = Vec::new();
@@ -54,5 +54,7 @@ pub async fn fetch_model(site: &str, progress: impl Fn(Progress)) -> Result<Mode
         files.push(bytes);
     }
     let [config, tokenizer, word_embeddings, weights]: [Vec<u8>; 4] = files.try_into().expect("four files");
-    Ok(ModelAssets { config, tokenizer, word_embeddings, weights })
+    // Optional: a site without it simply shows no surrogate.
+    let surrogate = fetch_bytes(&format!("{site}model/{}", assets::SURROGATE_FILE), |_, _| {}).await.ok();
+    Ok(ModelAssets { config, tokenizer, word_embeddings, weights, surrogate })
 }

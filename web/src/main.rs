@@ -42,6 +42,7 @@ fn App() -> impl IntoView {
     let text = RwSignal::new(String::new());
     let picked = RwSignal::new(PICKED.iter().map(|m| m.to_string()).collect::<Vec<_>>());
     let runner = Runner::new();
+    let surrogate = RwSignal::new_local(None::<Rc<gradlens_surrogate::Report>>);
     let step = RwSignal::new(None::<Step>);
     let report = RwSignal::new_local(None::<Result<Rc<Report>, String>>);
     // Changes only when work starts or ends, so that what depends on it is not redrawn at every step.
@@ -64,6 +65,10 @@ fn App() -> impl IntoView {
         spawn_local(async move {
             match store::classifier(SITE, chosen, move |p| progress.set(p)).await {
                 Ok(loaded) if backend.get_untracked() == Some(chosen) => {
+                    // The optional surrogate came with the model's files (the download is shared).
+                    if let Ok(files) = store::assets(SITE, |_| {}).await {
+                        surrogate.set(files.surrogate.as_deref().and_then(|b| serde_json::from_slice(b).ok()).map(Rc::new));
+                    }
                     if let Some(first) = loaded.config().examples.first().filter(|_| text.with_untracked(String::is_empty)) {
                         text.set(first.clone());
                     }
@@ -272,6 +277,7 @@ fn App() -> impl IntoView {
                     }.into_any()
                 }
             })}
+            {move || surrogate.get().map(|r| view::surrogate_panel(&r))}
         </main>
     }
 }

@@ -193,3 +193,29 @@ pub fn report_view(report: &Rc<Report>) -> AnyView {
     }
     .into_any()
 }
+
+/// The model at a glance: the surrogate tree that `gradlens surrogate` made for it, with how often it
+/// gives the model's own answer on held-out texts.
+pub fn surrogate_panel(report: &gradlens_surrogate::Report) -> AnyView {
+    let (c, a) = (&report.crembo, &report.argmax_tree);
+    let svg = gradlens_render::tree::svg(&c.tree, &report.features, &report.labels);
+    let about = format!(
+        "A decision tree of depth {} over the words of a text, fitted by CREMBO to the model's beliefs on {} training texts \
+         (threshold {:.2}, from MEMO's {:.2}), gives the model's own answer on {:.1}% of held-out texts; a tree of the same \
+         depth fitted to the model's hard labels, on {:.1}%.",
+        c.depth,
+        report.texts.get("train").copied().unwrap_or_default(),
+        c.threshold.unwrap_or_default(),
+        c.memo_threshold.unwrap_or_default(),
+        100.0 * c.test_fidelity,
+        100.0 * a.test_fidelity
+    );
+    view! {
+        <details class="surrogate" data-test-fidelity=format!("{:.4}", c.test_fidelity)>
+            <summary>"The model at a glance: a small tree that mimics it"</summary>
+            <p>{about}</p>
+            <figure class="chart" data-chart="surrogate" inner_html=svg></figure>
+        </details>
+    }
+    .into_any()
+}

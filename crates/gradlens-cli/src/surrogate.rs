@@ -11,7 +11,7 @@ use clap::Parser;
 use gradlens_attribution::{Explanation, ModelInfo};
 use gradlens_model::Classifier;
 use gradlens_render::tree;
-use gradlens_surrogate::{Corpus, argmax_tree, crembo};
+use gradlens_surrogate::{Corpus, Report, TreeReport, argmax_tree, crembo};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::eval::read_dataset;
@@ -96,52 +96,33 @@ pub fn run(args: SurrogateArgs) -> Result<()> {
     };
     let (train, validation, test) = (corpus(&train), corpus(&validation), corpus(&test));
 
-    let surrogate = crembo(&train, &validation, features.len(), args.depth, args.steps);
-    let plain = argmax_tree(&train, features.len(), args.depth);
-    let labels = &model.config().labels;
-    let report = serde_json::json!({
-        "model": model.config().name,
-        "labels": labels,
-        "texts": {"train": train.len(), "validation": validation.len(), "test": test.len()},
-        "max_depth": args.depth,
-        "features": features,
-        "crembo": {
-            "threshold": surrogate.threshold,
-            "memo_threshold": surrogate.memo_threshold,
-            "depth": surrogate.tree.depth(),
-            "leaves": surrogate.tree.leaves(),
-            "validation_fidelity": surrogate.validation_fidelity,
-            "test_fidelity": surrogate.tree.fidelity(&test),
-            "scan": surrogate.scan,
-            "tree": surrogate.tree,
-        },
-        "argmax_tree": {
-            "depth": plain.depth(),
-            "leaves": plain.leaves(),
-            "validation_fidelity": plain.fidelity(&validation),
-            "test_fidelity": plain.fidelity(&test),
-            "tree": plain,
-        },
-    });
+    let labels = model.config().labels.clone();
+    let report = Report {
+        model: model.config().name.clone(),
+        labels: labels.clone(),
+        texts: [("train", train.len()), ("validation", validation.len()), ("test", test.len())].map(|(k, n)| (k.to_owned(), n)).into(),
+        max_depth: args.depth,
+        crembo: TreeReport::of_crembo(crembo(&train, &validation, features.len(), args.depth, args.steps), &validation, &test),
+        argmax_tree: TreeReport::of(argmax_tree(&train, features.len(), args.depth), &validation, &test),
+        features,
+    };
     std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
     std::fs::write(args.out.join("surrogate.json"), serde_json::to_string_pretty(&report)?)?;
-    std::fs::write(args.out.join("tree.svg"), tree::svg(&surrogate.tree, &features, labels))?;
-    std::fs::write(args.out.join("argmax_tree.svg"), tree::svg(&plain, &features, labels))?;
+    std::fs::write(args.out.join("tree.svg"), tree::svg(&report.crembo.tree, &report.features, &labels))?;
+    std::fs::write(args.out.join("argmax_tree.svg"), tree::svg(&report.argmax_tree.tree, &report.features, &labels))?;
+    let (c, a) = (&report.crembo, &report.argmax_tree);
     println!(
         "CREMBO: threshold {:.3} (MEMO {:.3}), depth {}, {} leaves; fidelity to the model: validation {:.3}, test {:.3}",
-        surrogate.threshold,
-        surrogate.memo_threshold,
-        surrogate.tree.depth(),
-        surrogate.tree.leaves(),
-        surrogate.validation_fidelity,
-        surrogate.tree.fidelity(&test)
+        c.threshold.unwrap_or_default(),
+        c.memo_threshold.unwrap_or_default(),
+        c.depth,
+        c.leaves,
+        c.validation_fidelity,
+        c.test_fidelity
     );
     println!(
         "tree fitted to the model's argmax labels: depth {}, {} leaves; fidelity: validation {:.3}, test {:.3}",
-        plain.depth(),
-        plain.leaves(),
-        plain.fidelity(&validation),
-        plain.fidelity(&test)
+        a.depth, a.leaves, a.validation_fidelity, a.test_fidelity
     );
     eprintln!("written to {}", args.out.display());
     Ok(())

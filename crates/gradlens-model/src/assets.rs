@@ -9,6 +9,9 @@ pub struct ModelAssets {
     pub word_embeddings: Vec<u8>,
     /// The graph's weights (Burnpack).
     pub weights: Vec<u8>,
+    /// Optional: `surrogate.json`, the global surrogate tree that `gradlens surrogate` made for the
+    /// model; the page shows it.
+    pub surrogate: Option<Vec<u8>>,
 }
 
 impl std::fmt::Debug for ModelAssets {
@@ -18,6 +21,7 @@ impl std::fmt::Debug for ModelAssets {
             .field("tokenizer", &self.tokenizer.len())
             .field("word_embeddings", &self.word_embeddings.len())
             .field("weights", &self.weights.len())
+            .field("surrogate", &self.surrogate.as_ref().map(Vec::len))
             .finish()
     }
 }
@@ -39,6 +43,7 @@ pub const CONFIG_FILE: &str = "config.json";
 pub const TOKENIZER_FILE: &str = "tokenizer.json";
 pub const WORD_EMBEDDINGS_FILE: &str = "word_embeddings.f16";
 pub const WEIGHTS_FILE: &str = "classifier.bpk";
+pub const SURROGATE_FILE: &str = "surrogate.json";
 
 #[cfg(not(target_family = "wasm"))]
 impl ModelAssets {
@@ -61,6 +66,9 @@ impl ModelAssets {
         for (name, bytes) in self.files() {
             std::fs::write(dir.join(name), bytes)?;
         }
+        if let Some(surrogate) = &self.surrogate {
+            std::fs::write(dir.join(SURROGATE_FILE), surrogate)?;
+        }
         Ok(())
     }
 
@@ -73,6 +81,7 @@ impl ModelAssets {
             tokenizer: read(&dir.join(TOKENIZER_FILE))?,
             word_embeddings: read(&dir.join(WORD_EMBEDDINGS_FILE))?,
             weights: read(weights)?,
+            surrogate: std::fs::read(dir.join(SURROGATE_FILE)).ok(),
         })
     }
 }

@@ -212,6 +212,62 @@ pub fn argmax_tree(train: &Corpus, features: usize, max_depth: usize) -> Tree {
     Tree::fit(&train.rows, &sets, features, max_depth)
 }
 
+/// What `gradlens surrogate` writes (`surrogate.json`) and the page shows.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub model: String,
+    pub labels: Vec<String>,
+    /// Texts per split: `train`, `validation`, `test`.
+    pub texts: std::collections::BTreeMap<String, usize>,
+    pub max_depth: usize,
+    /// Feature names, by index.
+    pub features: Vec<String>,
+    pub crembo: TreeReport,
+    /// The tree fitted to the model's hard labels, for comparison.
+    pub argmax_tree: TreeReport,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TreeReport {
+    pub tree: Tree,
+    pub depth: usize,
+    pub leaves: usize,
+    pub validation_fidelity: f32,
+    pub test_fidelity: f32,
+    /// CREMBO only: its threshold, MEMO's, and every threshold tried with its validation fidelity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<f32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memo_threshold: Option<f32>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scan: Vec<(f32, f32)>,
+}
+
+impl TreeReport {
+    /// `tree`'s numbers on `validation` and `test`.
+    pub fn of(tree: Tree, validation: &Corpus, test: &Corpus) -> Self {
+        Self {
+            depth: tree.depth(),
+            leaves: tree.leaves(),
+            validation_fidelity: tree.fidelity(validation),
+            test_fidelity: tree.fidelity(test),
+            tree,
+            threshold: None,
+            memo_threshold: None,
+            scan: Vec::new(),
+        }
+    }
+
+    pub fn of_crembo(surrogate: Surrogate, validation: &Corpus, test: &Corpus) -> Self {
+        Self {
+            threshold: Some(surrogate.threshold),
+            memo_threshold: Some(surrogate.memo_threshold),
+            scan: surrogate.scan,
+            ..Self::of(surrogate.tree, validation, test)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
