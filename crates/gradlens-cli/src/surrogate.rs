@@ -111,6 +111,7 @@ pub fn run(args: SurrogateArgs) -> Result<()> {
     std::fs::write(args.out.join("tree.svg"), tree::svg(&report.crembo.tree, &report.features, &labels))?;
     std::fs::write(args.out.join("argmax_tree.svg"), tree::svg(&report.argmax_tree.tree, &report.features, &labels))?;
     let (c, a) = (&report.crembo, &report.argmax_tree);
+    print!("{}", tree::text(&c.tree, &report.features, &labels));
     println!(
         "CREMBO: threshold {:.3} (MEMO {:.3}), depth {}, {} leaves; fidelity to the model: validation {:.3}, test {:.3}",
         c.threshold.unwrap_or_default(),

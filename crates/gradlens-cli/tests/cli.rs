@@ -202,7 +202,8 @@ fn surrogate_writes_the_crembo_tree_and_the_argmax_tree_with_their_fidelity() {
     );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let printed = String::from_utf8(o.stdout).unwrap();
-    assert!(printed.starts_with("CREMBO: threshold") && printed.contains("argmax labels"), "{printed}");
+    assert!(printed.contains("\nCREMBO: threshold") && printed.contains("argmax labels"), "{printed}");
+    assert!(printed.lines().next().unwrap().ends_with("texts)"), "the tree first: {printed}");
     let report: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("surrogate.json")).unwrap()).unwrap();
     assert_eq!(report["texts"], serde_json::json!({"train": 40, "validation": 40, "test": 40}));
     let crembo = &report["crembo"];

@@ -1,5 +1,5 @@
-//! A surrogate decision tree as standalone SVG: splits ask whether a word is in the text ("no" to the
-//! left, "yes" to the right), leaves give the class and how many training texts reach them.
+//! A surrogate decision tree as standalone SVG and as text: splits ask whether a word is in the text
+//! ("no" to the left, "yes" to the right), leaves give the class and how many training texts reach them.
 
 use gradlens_surrogate::Tree;
 use svg::{Document, Node};
@@ -65,6 +65,28 @@ fn draw(tree: &Tree, depth: usize, next_leaf: &mut usize, features: &[String], l
     x
 }
 
+/// The tree as indented text for a terminal: one line per node, "no" branch first.
+pub fn text(tree: &Tree, features: &[String], labels: &[String]) -> String {
+    fn walk(tree: &Tree, prefix: &str, features: &[String], labels: &[String], out: &mut String) {
+        match tree {
+            Tree::Leaf { class, samples } => {
+                let label = labels.get(*class).cloned().unwrap_or_else(|| class.to_string());
+                out.push_str(&format!("{prefix}{label} ({samples} texts)\n"));
+            }
+            Tree::Split { feature, samples, absent, present } => {
+                let word = features.get(*feature).cloned().unwrap_or_else(|| feature.to_string());
+                out.push_str(&format!("{prefix}contains “{word}”? ({samples} texts)\n"));
+                let inner = " ".repeat(prefix.chars().count());
+                walk(absent, &format!("{inner}  no:  "), features, labels, out);
+                walk(present, &format!("{inner}  yes: "), features, labels, out);
+            }
+        }
+    }
+    let mut out = String::new();
+    walk(tree, "", features, labels, &mut out);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,5 +108,26 @@ mod tests {
         assert!(texts.contains(&"“<script>”?") && texts.contains(&"negative (6)") && texts.contains(&"positive (4)"), "{texts:?}");
         assert_eq!(texts.iter().filter(|t| **t == "no" || **t == "yes").count(), 2);
         assert_eq!(doc.descendants().filter(|n| n.has_tag_name("rect") && n.attribute("rx").is_some()).count(), 3, "three nodes");
+    }
+
+    #[test]
+    fn a_tree_as_text_puts_each_answer_under_its_question() {
+        let tree = Tree::Split {
+            feature: 0,
+            samples: 10,
+            absent: Box::new(Tree::Leaf { class: 1, samples: 7 }),
+            present: Box::new(Tree::Split {
+                feature: 1,
+                samples: 3,
+                absent: Box::new(Tree::Leaf { class: 0, samples: 2 }),
+                present: Box::new(Tree::Leaf { class: 1, samples: 1 }),
+            }),
+        };
+        let features = ["dull".to_string(), "funny".to_string()];
+        let labels = ["negative".to_string(), "positive".to_string()];
+        assert_eq!(
+            text(&tree, &features, &labels),
+            "contains “dull”? (10 texts)\n  no:  positive (7 texts)\n  yes: contains “funny”? (3 texts)\n         no:  negative (2 texts)\n         yes: positive (1 texts)\n"
+        );
     }
 }
