@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{AttributionMethod, MethodOutput, conventions};
-use crate::explanation::Completeness;
+use crate::explanation::{Completeness, Conventions};
 use crate::input::DeviceError;
 use crate::{Baseline, ExplainedInput};
 
@@ -78,6 +78,16 @@ fn weighted_least_squares(x: &DMatrix<f64>, y: &DVector<f64>, weights: &[f64], r
     let xtw = x.transpose() * w;
     let normal = &xtw * x + DMatrix::identity(x.ncols(), x.ncols()) * ridge;
     normal.svd(true, true).solve(&(xtw * y), 1e-12).expect("the SVD was computed with both factors")
+}
+
+/// The conventions every perturbation baseline records, then its own.
+fn perturbation_conventions<const N: usize>(input: &ExplainedInput, baseline: Baseline, seed: u64, own: [(&str, serde_json::Value); N]) -> Conventions {
+    let mut c = conventions(
+        input,
+        [("output", json!("probability")), ("features", json!("word tokens")), ("baseline", json!(baseline)), ("seed", json!(seed))],
+    );
+    c.extend(own.into_iter().map(|(k, v)| (k.to_owned(), v)));
+    c
 }
 
 fn scores_at(input: &ExplainedInput, positions: &[usize], values: impl IntoIterator<Item = f64>) -> Vec<f32> {
@@ -149,17 +159,15 @@ impl AttributionMethod for Lime {
         let x = DMatrix::from_fn(coalitions.len(), n, |r, j| f64::from(u8::from(coalitions[r][j])) - mean_x[j]);
         let y = DVector::from_iterator(p.len(), p.iter().map(|&y| f64::from(y) - mean_y));
         let coefficients = weighted_least_squares(&x, &y, &weights, f64::from(self.ridge));
-        let c = conventions(
+        let c = perturbation_conventions(
             input,
+            self.baseline,
+            self.seed,
             [
-                ("output", json!("probability")),
-                ("features", json!("word tokens")),
-                ("baseline", json!(self.baseline)),
                 ("samples", json!(coalitions.len())),
                 ("coalitions", json!(if enumerable(n, self.samples) { "all" } else { "sampled" })),
                 ("kernel_width", json!(self.kernel_width)),
                 ("ridge", json!(self.ridge)),
-                ("seed", json!(self.seed)),
             ],
         );
         Ok(MethodOutput { token_scores: scores_at(input, &positions, coefficients.iter().copied()), conventions: c, completeness: None, readings: Vec::new() })
@@ -245,16 +253,11 @@ impl AttributionMethod for KernelShap {
             phi.iter().copied().chain(std::iter::once(rest)).collect()
         };
         let sum = values.iter().sum::<f64>() as f32;
-        let c = conventions(
+        let c = perturbation_conventions(
             input,
-            [
-                ("output", json!("probability")),
-                ("features", json!("word tokens")),
-                ("baseline", json!(self.baseline)),
-                ("samples", json!(coalitions.len())),
-                ("coalitions", json!(if exhaustive { "all" } else { "sampled" })),
-                ("seed", json!(self.seed)),
-            ],
+            self.baseline,
+            self.seed,
+            [("samples", json!(coalitions.len())), ("coalitions", json!(if exhaustive { "all" } else { "sampled" }))],
         );
         Ok(MethodOutput {
             token_scores: scores_at(input, &positions, values),
@@ -323,16 +326,7 @@ impl AttributionMethod for ShapleySampling {
         }
         let output_difference = f64::from(p[n]) - f64::from(p[0]);
         let sum = values.iter().sum::<f64>();
-        let c = conventions(
-            input,
-            [
-                ("output", json!("probability")),
-                ("features", json!("word tokens")),
-                ("baseline", json!(self.baseline)),
-                ("permutations", json!(permutations)),
-                ("seed", json!(self.seed)),
-            ],
-        );
+        let c = perturbation_conventions(input, self.baseline, self.seed, [("permutations", json!(permutations))]);
         Ok(MethodOutput {
             token_scores: scores_at(input, &positions, values),
             conventions: c,
