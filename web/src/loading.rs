@@ -42,8 +42,8 @@ pub struct Progress {
     pub done: u64,
 }
 
-/// The four files of the model in `{site}model/` (and the optional surrogate), `site` being the GradLens site's folder ("" for the
-/// page's own, or an embedding page's `src`).
+/// The four files of the model in `{site}model/`, and the optional surrogate; `site` is the GradLens
+/// site's folder ("" for the page's own, or an embedding page's `src`).
 pub async fn fetch_model(site: &str, progress: impl Fn(Progress)) -> Result<ModelAssets, String> {
     let mut files = Vec::new();
     let mut done = 0;

@@ -59,7 +59,8 @@ impl ModelAssets {
         Self::from_paths(std::path::Path::new(kind.build_model_dir()), std::path::Path::new(kind.build_weights_path()))
     }
 
-    /// Writes the four files into `dir` (created if needed), under the names [`ModelAssets::from_dir`] reads.
+    /// Writes the four files (and the surrogate, if any) into `dir` (created if needed), under the names
+    /// [`ModelAssets::from_dir`] reads.
     pub fn write_dir(&self, dir: impl AsRef<std::path::Path>) -> std::io::Result<()> {
         let dir = dir.as_ref();
         std::fs::create_dir_all(dir)?;
