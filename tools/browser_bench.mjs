@@ -2,15 +2,14 @@
 // --release` first): wasm and model sizes (raw and gzip), time from opening the page to the loaded model
 // and to the first explanation, and each method's time per sentence on the CPU backend. Not a test: it
 // prints one JSON object.
-//   node tools/browser_bench.mjs [sentences]
+//   node tools/browser_bench.mjs [sentences] [method,method,...]   (default: 8 sentences, every method)
 import { readFile, readdir } from "node:fs/promises";
 import { gzipSync } from "node:zlib";
 import { join } from "node:path";
 import { DIST, explain, launch, serveDist } from "../tests/e2e/harness.mjs";
 
 const count = Number(process.argv[2] ?? 8);
-const METHODS = ["integrated_gradients", "grad_sam", "occlusion", "saliency", "gradient_x_input", "smooth_grad", "gam",
-  "raw_attention", "attention_rollout", "gradient_weighted_rollout", "dig", "udig"];
+const asked = process.argv[3]?.split(",");
 
 async function sizes() {
   const out = {};
@@ -36,9 +35,10 @@ const loaded = performance.now();
 await explain(page, texts[0], 600_000);
 const firstExplanation = performance.now();
 
+const offered = await page.locator(".methods input").evaluateAll((inputs) => inputs.map((i) => i.value));
 const perMethod = {};
-for (const method of METHODS) {
-  for (const m of METHODS) await page.getByLabel(m.replace(/_/g, " "), { exact: true }).setChecked(m === method);
+for (const method of asked ?? offered) {
+  for (const m of offered) await page.locator(`.methods input[value="${m}"]`).setChecked(m === method);
   const seconds = [];
   for (const text of texts) {
     await explain(page, text, 600_000);
