@@ -38,6 +38,17 @@ pub struct ProbeGradients {
     pub hidden_states: Tensor<4>,
 }
 
+impl ProbeGradients {
+    /// Encoder layer `l`'s (0-based) output hidden states and the target's gradient w.r.t. them, `[S, H]` each.
+    pub fn layer(&self, l: usize) -> (Tensor<2>, Tensor<2>) {
+        let [_, _, s, h] = self.hidden_probe.dims();
+        (
+            self.hidden_states.clone().narrow(0, l + 1, 1).reshape([s, h]),
+            self.hidden_probe.clone().narrow(0, l, 1).reshape([s, h]),
+        )
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
     #[error(transparent)]
@@ -74,6 +85,11 @@ impl<'m> ExplainedInput<'m> {
 
     pub fn is_empty(&self) -> bool {
         self.encoded.is_empty()
+    }
+
+    /// The positions of the word tokens (every token but [CLS], [SEP] and the like), in order.
+    pub fn word_positions(&self) -> Vec<usize> {
+        (0..self.len()).filter(|&i| !self.encoded.is_special(i)).collect()
     }
 
     pub fn device(&self) -> &Device {

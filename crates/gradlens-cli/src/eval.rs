@@ -130,15 +130,18 @@ pub fn run(args: EvalArgs) -> Result<()> {
     let mut index: HashMap<String, usize> = rows.iter().enumerate().map(|(i, r)| (r.id.clone(), i)).collect();
 
     // Per text, only the methods it has no result for: adding a method to a finished run computes just that.
-    let missing = |rows: &[Row], index: &HashMap<String, usize>, id: &str| -> Vec<&Method> {
-        let done = index.get(id).map(|&i| &rows[i].methods);
-        methods.iter().filter(|m| !done.is_some_and(|d| d.contains_key(m.name()))).collect()
-    };
-    let todo: Vec<&(String, String)> = texts.iter().filter(|(id, _)| !missing(&rows, &index, id).is_empty()).collect();
+    let todo: Vec<(&(String, String), Vec<&Method>)> = texts
+        .iter()
+        .map(|text| {
+            let done = index.get(&text.0).map(|&i| &rows[i].methods);
+            (text, methods.iter().filter(|m| !done.is_some_and(|d| d.contains_key(m.name()))).collect::<Vec<_>>())
+        })
+        .filter(|(_, missing)| !missing.is_empty())
+        .collect();
     let bar = ProgressBar::new(texts.len() as u64)
         .with_style(ProgressStyle::with_template("{bar:40} {pos}/{len} texts {elapsed} (eta {eta}) {msg}").expect("a template"));
     bar.set_position((texts.len() - todo.len()) as u64);
-    for (id, text) in todo {
+    for ((id, text), missing) in todo {
         let input = match ExplainedInput::new(&model, text, Target::Predicted).block_on() {
             Ok(input) => input,
             Err(e) => {
@@ -148,7 +151,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
             }
         };
         let mut results = BTreeMap::new();
-        for method in missing(&rows, &index, id) {
+        for method in missing {
             bar.set_message(method.name());
             let mut explanation = Explanation::of(&input);
             let attribution = explanation.add(&input, method).block_on()?;

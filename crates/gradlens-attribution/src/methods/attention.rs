@@ -172,9 +172,8 @@ impl AttributionMethod for LayerGam {
             if self.layers.is_empty() { (0..layers).collect() } else { self.layers.iter().copied().filter(|&l| l < layers).collect() };
         let mut total = vec![0.0f32; s];
         for &l in &chosen {
-            let grad = gradients.hidden_probe.clone().narrow(0, l, 1);
-            let hidden = gradients.hidden_states.clone().narrow(0, l + 1, 1);
-            let map = read((relu(grad) * hidden).sum_dim(3).reshape([s])).await?;
+            let (hidden, grad) = gradients.layer(l);
+            let map = read((relu(grad) * hidden).sum_dim(1).reshape([s])).await?;
             let (lo, hi) = map.iter().fold((f32::MAX, f32::MIN), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
             let range = (hi - lo).max(f32::MIN_POSITIVE);
             total.iter_mut().zip(&map).for_each(|(t, m)| *t += (m - lo) / range);

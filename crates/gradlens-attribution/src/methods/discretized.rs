@@ -97,7 +97,7 @@ impl AttributionMethod for DiscretizedIntegratedGradients {
     async fn attribute(&self, input: &ExplainedInput<'_>) -> Result<MethodOutput, DeviceError> {
         let [_, s, h] = input.embeddings.dims();
         let device = input.device();
-        let words: Vec<usize> = (0..s).filter(|&i| !input.encoded.is_special(i)).collect();
+        let words = input.word_positions();
         let p = words.len();
         let word_index = Tensor::<1, Int>::from_data(TensorData::new(words.iter().map(|&i| i as i64).collect::<Vec<_>>(), [p]), device);
         let x = input.embeddings.clone().reshape([s, h]);

@@ -3,7 +3,6 @@ use burn::tensor::activation::softmax;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::perturbation::word_positions;
 use super::{AttributionMethod, MethodOutput, conventions};
 use crate::explanation::Reading;
 use crate::input::{DeviceError, read};
@@ -39,16 +38,15 @@ impl AttributionMethod for LayerSaliency {
 
     async fn attribute(&self, input: &ExplainedInput<'_>) -> Result<MethodOutput, DeviceError> {
         let gradients = input.probe_gradients();
-        let [layers, _, s, h] = gradients.hidden_probe.dims();
-        let words = word_positions(input);
+        let [layers, _, s, _] = gradients.hidden_probe.dims();
+        let words = input.word_positions();
         let word_ids: Vec<i64> = words.iter().map(|&i| i64::from(input.encoded.ids[i])).collect();
         let word_ids = Tensor::<1, Int>::from_data(TensorData::new(word_ids, [words.len()]), input.device());
         let table = input.model.word_embeddings().clone().transpose();
 
         let mut layer_readings = Vec::with_capacity(layers);
         for l in 0..layers {
-            let hidden = gradients.hidden_states.clone().narrow(0, l + 1, 1).reshape([s, h]);
-            let gradient = gradients.hidden_probe.clone().narrow(0, l, 1).reshape([s, h]);
+            let (hidden, gradient) = gradients.layer(l);
             let saliency = read((gradient * hidden.clone()).sum_dim(1).reshape([s])).await?;
             let decoded = softmax(hidden.matmul(table.clone()), 1).select(1, word_ids.clone());
             let on_words = read(decoded).await?;

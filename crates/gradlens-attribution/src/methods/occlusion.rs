@@ -2,7 +2,7 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::perturbation::{coalition_probabilities, word_positions};
+use super::perturbation::coalition_probabilities;
 use super::{AttributionMethod, MethodOutput, conventions};
 use crate::input::DeviceError;
 use crate::{Baseline, ExplainedInput};
@@ -43,7 +43,7 @@ impl AttributionMethod for Occlusion {
     }
 
     async fn attribute(&self, input: &ExplainedInput<'_>) -> Result<MethodOutput, DeviceError> {
-        let words = word_positions(input);
+        let words = input.word_positions();
         let batch = self.internal_batch_size.max(1);
         let occluded = match self.mode {
             OcclusionMode::Replace => {

@@ -19,13 +19,8 @@ use crate::explanation::{Completeness, Conventions};
 use crate::input::DeviceError;
 use crate::{Baseline, ExplainedInput};
 
-/// The positions of the word tokens, in order: the features that coalitions switch on and off.
-pub fn word_positions(input: &ExplainedInput) -> Vec<usize> {
-    (0..input.len()).filter(|&i| !input.encoded.is_special(i)).collect()
-}
-
 /// The target-class probability of each coalition's copy of the input: `coalitions[k][j]` says whether
-/// copy `k` keeps the word token at `positions[j]`; the tokens it does not keep are replaced by the
+/// copy `k` keeps the word token at `positions[j]` (the features, from [`ExplainedInput::word_positions`]); the tokens it does not keep are replaced by the
 /// baseline embedding.
 pub async fn coalition_probabilities(
     input: &ExplainedInput<'_>,
@@ -137,7 +132,7 @@ impl AttributionMethod for Lime {
     }
 
     async fn attribute(&self, input: &ExplainedInput<'_>) -> Result<MethodOutput, DeviceError> {
-        let positions = word_positions(input);
+        let positions = input.word_positions();
         let n = positions.len();
         let coalitions: Vec<Vec<bool>> = if enumerable(n, self.samples) {
             all_coalitions(n).collect()
@@ -210,7 +205,7 @@ impl AttributionMethod for KernelShap {
     }
 
     async fn attribute(&self, input: &ExplainedInput<'_>) -> Result<MethodOutput, DeviceError> {
-        let positions = word_positions(input);
+        let positions = input.word_positions();
         let n = positions.len();
         let exhaustive = enumerable(n, self.samples + 2);
         let (mut coalitions, weights): (Vec<Vec<bool>>, Vec<f64>) = if n < 2 {
@@ -293,7 +288,7 @@ impl AttributionMethod for ShapleySampling {
     }
 
     async fn attribute(&self, input: &ExplainedInput<'_>) -> Result<MethodOutput, DeviceError> {
-        let positions = word_positions(input);
+        let positions = input.word_positions();
         let n = positions.len();
         let permutations = self.permutations.max(1);
         let mut rng = SmallRng::seed_from_u64(self.seed);

@@ -153,9 +153,10 @@ impl AttributionMethod for RepresentationAttribution {
         let s = input.len();
         let gradients = input.probe_gradients();
         let [layers, _, _, h] = gradients.hidden_probe.dims();
-        let representation = read(gradients.hidden_states.clone().narrow(0, layers, 1).narrow(2, 0, 1).reshape([h])).await?;
-        // dF_c/dh: the hidden-state probe of the last layer at [CLS].
-        let class_weights = read(gradients.hidden_probe.narrow(0, layers - 1, 1).narrow(2, 0, 1).reshape([h])).await?;
+        // h and dF_c/dh: the last layer's hidden state at [CLS] and its gradient (the probe there).
+        let (hidden, gradient) = gradients.layer(layers - 1);
+        let representation = read(hidden.narrow(0, 0, 1).reshape([h])).await?;
+        let class_weights = read(gradient.narrow(0, 0, 1).reshape([h])).await?;
         let mut dims: Vec<usize> = (0..h).collect();
         dims.sort_by(|&a, &b| representation[b].abs().total_cmp(&representation[a].abs()));
         dims.truncate(self.dimensions.clamp(1, h));
