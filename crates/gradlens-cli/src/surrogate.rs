@@ -5,7 +5,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use burn::tensor::activation::softmax;
 use clap::Parser;
 use gradlens_attribution::{Explanation, ModelInfo};
@@ -75,6 +75,11 @@ pub fn run(args: SurrogateArgs) -> Result<()> {
     let bar = ProgressBar::new_spinner().with_style(ProgressStyle::with_template("{spinner} {pos} texts read by the model {elapsed}").expect("a template"));
     let [train, validation, test] = [&args.train, &args.validation, &args.test].map(|p| read_split(&model, p, args.limit, &bar));
     let (train, validation, test) = (train?, validation?, test?);
+    for (read, path) in [(&train, &args.train), (&validation, &args.validation), (&test, &args.test)] {
+        if read.beliefs.is_empty() {
+            bail!("{} has no texts: the surrogate needs texts to fit, choose and test it on", path.display());
+        }
+    }
     bar.finish_and_clear();
 
     // Features: the words in the most training texts.

@@ -220,4 +220,12 @@ fn surrogate_writes_the_crembo_tree_and_the_argmax_tree_with_their_fidelity() {
         let text = std::fs::read_to_string(out.join(svg)).unwrap();
         roxmltree::Document::parse(&text).unwrap_or_else(|e| panic!("{svg}: {e}"));
     }
+
+    let empty = gradlens(
+        &["surrogate", "--model", "tiny", "--limit", "0", "--train", &format!("{root}train.jsonl"), "--validation",
+          &format!("{root}validation.jsonl"), "--test", &format!("{root}test.jsonl"), "--out", out.to_str().unwrap()],
+        None,
+    );
+    assert!(!empty.status.success());
+    assert!(String::from_utf8_lossy(&empty.stderr).contains("has no texts"), "{}", String::from_utf8_lossy(&empty.stderr));
 }
