@@ -1,12 +1,13 @@
 // Numbers for the page, measured in Debian's headless Chromium on the built dist/ (run `trunk build
-// --release` first): wasm and model sizes (raw and gzip), time from opening the page to the loaded model
+// --release` first): wasm and model sizes (raw and gzip), what a first visit transfers (gzip -9 of every
+// file the server sent; the model's .gz copies as they are), time from opening the page to the loaded model
 // and to the first explanation, and each method's time per sentence on the CPU backend. Not a test: it
 // prints one JSON object.
 //   node tools/browser_bench.mjs [sentences] [method,method,...]   (default: 8 sentences, every method)
 import { readFile, readdir } from "node:fs/promises";
 import { gzipSync } from "node:zlib";
 import { join } from "node:path";
-import { DIST, explain, launch, serveDist } from "../tests/e2e/harness.mjs";
+import { DIST, explain, launch, serveDist, transferBytes } from "../tests/e2e/harness.mjs";
 
 const count = Number(process.argv[2] ?? 8);
 const asked = process.argv[3]?.split(",");
@@ -15,7 +16,7 @@ async function sizes() {
   const out = {};
   for (const dir of ["", "model"]) {
     for (const name of await readdir(join(DIST, dir))) {
-      if (!/\.(wasm|js|bpk|f16|json)$/.test(name)) continue;
+      if (!/\.(wasm|js|bpk|f16|json|gz)$/.test(name)) continue;
       const bytes = await readFile(join(DIST, dir, name));
       out[join(dir, name).replace(/-[0-9a-f]{16}/, "")] = { raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
     }
@@ -32,6 +33,7 @@ const opened = performance.now();
 await page.goto(site.origin + "/?backend=cpu");
 await page.getByText("Model loaded", { exact: false }).waitFor({ timeout: 300_000 });
 const loaded = performance.now();
+const firstVisit = { bytes: transferBytes(site.served), files: site.served.map((s) => s.path) };
 await explain(page, texts[0], 600_000);
 const firstExplanation = performance.now();
 
@@ -52,6 +54,7 @@ console.log(JSON.stringify({
   browser: browser.version(),
   sentences: texts.length,
   sizes: await sizes(),
+  first_visit: firstVisit,
   seconds_to_model_loaded: (loaded - opened) / 1000,
   seconds_to_first_explanation: (firstExplanation - opened) / 1000,
   first_explanation_methods: "integrated_gradients, grad_sam, occlusion, with metrics",

@@ -7,10 +7,12 @@ Stages (run all with `python tools/prepare_model.py all`):
   export  export both to ONNX with the probe inputs the attribution methods need, plus the word-embedding
           table, tokenizer.json, config.json and a manifest with provenance and sha256 of every artifact
   golden  reference values (onnxruntime forward, PyTorch gradients) for the Rust tests
+  quantization  what the default model's shipped (quantized) weights cost, measured by `gradlens
+          quantization` and recorded in its manifest; and their onnxruntime reference (quantized_reference.py)
 
 Your own model (not part of `all`):
   checkpoint --checkpoint HF_DIR --out MODEL_DIR [--name NAME] [--labels a,b] [--max-len 128]
-             [--description TEXT] [--example TEXT ...]
+             [--description TEXT] [--example TEXT ...] [--full-precision]
           a fine-tuned BertForSequenceClassification folder -> a model folder for tools/build_site.sh
 
 Nothing is fetched from a model hub: HF_HUB_OFFLINE is forced on.
@@ -22,6 +24,8 @@ import json
 import math
 import os
 import random
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -38,6 +42,10 @@ MODELS = ROOT / "models"
 GOLDEN = ROOT / "tests" / "golden"
 WORK = ROOT / "target" / "model-work"  # checkpoints; never committed
 
+# How the sites store the weights (crates/gradlens-model/src/weights.rs): bits per value of the graph's
+# matrices (per output feature) and of the word-embedding table (per row). Chosen by measurement: README,
+# "What the quantization costs".
+QUANTIZATION = {"graph_bits": 7, "table_bits": 6}
 SEED = 20261125
 MAX_LEN = 128
 LABELS = ["negative", "positive"]
@@ -413,11 +421,12 @@ def export_one(name):
     )
 
 
-def export_model(model, tok, out, name, labels, max_len, provenance, f16_exact, page):
+def export_model(model, tok, out, name, labels, max_len, provenance, f16_exact, page, quantize=True):
     """Writes a model folder: classifier.onnx, word_embeddings.f16, tokenizer.json, config.json and
     manifest.json. `f16_exact`: the table was trained at f16 values (the shipped models), so rounding
     it changes nothing; otherwise the logit change that rounding causes is measured and recorded.
-    `page`: optional "description" and "examples" for the page."""
+    `page`: optional "description" and "examples" for the page. `quantize`: the site ships the weights
+    quantized (QUANTIZATION), or as they are."""
     wrapper = ProbedClassifier(model)
     wrapper.eval()
     out.mkdir(parents=True, exist_ok=True)
@@ -458,6 +467,7 @@ def export_model(model, tok, out, name, labels, max_len, provenance, f16_exact, 
         "max_len": max_len,
         "special_tokens": {t.strip("[]").lower(): vocab[t] for t in ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]},
         **page,
+        **({"quantization": QUANTIZATION} if quantize else {}),
     }
     (out / "config.json").write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n")
 
@@ -499,7 +509,8 @@ def stage_checkpoint(args):
         raise SystemExit(f"{len(labels)} label names for a {c.num_labels}-class model")
     provenance = {"checkpoint": str(src.resolve()), "architecture": c.architectures}
     page = {k: v for k, v in [("description", args.description), ("examples", args.example)] if v}
-    export_model(model, tok, Path(args.out), args.name, labels, args.max_len, provenance, f16_exact=False, page=page)
+    export_model(model, tok, Path(args.out), args.name, labels, args.max_len, provenance, f16_exact=False, page=page,
+                 quantize=not args.full_precision)
 
 
 # ---------------------------------------------------------------- golden references
@@ -562,7 +573,17 @@ def stage_golden(args):
         print(name, "golden:", (GOLDEN / f"{name}_forward.safetensors").stat().st_size, "bytes")
 
 
-STAGES = {"split": stage_split, "train": stage_train, "tiny": stage_tiny, "export": stage_export, "golden": stage_golden}
+def stage_quantization(_args):
+    """What the shipped (quantized) weights of the default model cost, measured by the Rust CLI on the test
+    split and recorded in its manifest; then the onnxruntime reference of the quantized model."""
+    manifest = MODELS / "default" / "manifest.json"
+    subprocess.run(["cargo", "run", "--quiet", "-p", "gradlens-cli", "--", "quantization", "--manifest", str(manifest)],
+                   check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    subprocess.run([sys.executable, str(ROOT / "tools" / "quantized_reference.py")], check=True)
+
+
+STAGES = {"split": stage_split, "train": stage_train, "tiny": stage_tiny, "export": stage_export, "golden": stage_golden,
+          "quantization": stage_quantization}
 # Not part of `all`: for a user's own model.
 OWN_MODEL = {"checkpoint": stage_checkpoint}
 
@@ -578,6 +599,8 @@ if __name__ == "__main__":
     parser.add_argument("--max-len", type=int, default=MAX_LEN, help="checkpoint: longest input in tokens")
     parser.add_argument("--description", help="checkpoint: one line about the model, shown by the page")
     parser.add_argument("--example", action="append", help="checkpoint: an example text for the page (repeatable)")
+    parser.add_argument("--full-precision", action="store_true",
+                        help="checkpoint: the site ships the weights unquantized (f32 graph, f16 table)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     if args.stage in OWN_MODEL:

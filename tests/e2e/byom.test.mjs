@@ -44,7 +44,7 @@ after(async () => {
 
 test("a site built from another model folder serves that model", async () => {
   const { page, requests } = await loadedPage(browser, site.origin, "/critic/");
-  assert.ok(requests.some((url) => url.endsWith("/critic/model/classifier.bpk")));
+  assert.ok(requests.some((url) => url.endsWith("/critic/model/classifier.bpk.gz")));
   assert.equal(await page.locator(".about").textContent(), "A very small critic <b>for tests</b>.", "shown as text");
   assert.deepEqual(await page.locator(".example").allTextContents(), ["Lovely, lovely film.", "Dreary."]);
   assert.equal(await page.inputValue("#text"), "Lovely, lovely film.", "the first example is filled in");

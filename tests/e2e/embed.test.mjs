@@ -44,7 +44,7 @@ test("two widgets on a post, served from a sub-path, share one model download", 
   assert.equal(await second.locator('.chart[data-chart="deletion"] svg polyline').count(), 1);
   assert.equal(await first.locator(".chart").count(), 0, "no curve unless asked");
 
-  assert.equal(requests.filter((p) => p === "/demo/model/classifier.bpk").length, 1, `one download: ${requests}`);
+  assert.equal(requests.filter((p) => p === "/demo/model/classifier.bpk.gz").length, 1, `one download: ${requests}`);
   assert.ok(requests.every((p) => p === "/post.html" || p.startsWith("/demo/")), `${requests}`);
   await page.close();
 });

@@ -22,12 +22,12 @@ for (const [fault, fulfil, message] of [
 ]) {
   test(`a ${fault} weight download says so, and Retry loads the model`, async () => {
     const page = await browser.newPage();
-    await page.route("**/model/classifier.bpk", fulfil);
+    await page.route("**/model/classifier.bpk.gz", fulfil);
     await page.goto(site.origin + "/");
     await page.getByRole("button", { name: "Retry the download" }).waitFor({ timeout: 120_000 });
     assert.match(await page.getByRole("status").textContent(), message);
     assert.ok(await page.locator("#explain").isDisabled());
-    await page.unroute("**/model/classifier.bpk");
+    await page.unroute("**/model/classifier.bpk.gz");
     await page.getByRole("button", { name: "Retry the download" }).click();
     await page.getByText("Model loaded", { exact: false }).waitFor({ timeout: 120_000 });
     await explain(page, "A gorgeous, witty, seductive movie.");

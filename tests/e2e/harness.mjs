@@ -1,8 +1,9 @@
 // What the browser tests share: dist/ on a plain static file server on loopback (like any static host),
 // Debian's Chromium started the way this machine needs, and page helpers.
 import { createServer } from "node:http";
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { extname, join, normalize } from "node:path";
+import { gzipSync } from "node:zlib";
 import { chromium } from "playwright-core";
 
 export const DIST = new URL("../../dist/", import.meta.url).pathname;
@@ -12,11 +13,13 @@ const TYPES = { ".html": "text/html", ".js": "text/javascript", ".mjs": "text/ja
 
 /**
  * Serves folders on 127.0.0.1 like any static host: `roots` maps a path prefix to a folder (default: dist/
- * at the root; "/demo/" puts it under a sub-path), `pages` maps a path to an HTML string. Resolves to
- * { origin, close }.
+ * at the root; "/demo/" puts it under a sub-path), `pages` maps a path to an HTML string. Files are
+ * sent with a Last-Modified header and a short max-age, as static hosts do. Resolves to
+ * { origin, close, served }: `served` lists { path, body } of every file sent, in order.
  */
 export async function serveDist({ roots = { "/": DIST }, pages = {} } = {}) {
   const prefixes = Object.keys(roots).sort((a, b) => b.length - a.length);
+  const served = [];
   const server = createServer(async (req, res) => {
     const url = decodeURIComponent(new URL(req.url, "http://x").pathname);
     if (pages[url] !== undefined) {
@@ -29,14 +32,30 @@ export async function serveDist({ roots = { "/": DIST }, pages = {} } = {}) {
     const file = join(roots[prefix], rest === "" || rest.endsWith("/") ? join(rest, "index.html") : normalize(rest));
     try {
       const body = await readFile(file);
-      res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream" });
+      const info = await stat(file);
+      const etag = `"${info.size}-${info.mtimeMs}"`;
+      const headers = { etag, "cache-control": "no-cache" };
+      if (req.headers["if-none-match"] === etag) {
+        served.push({ path: url, status: 304, body: Buffer.alloc(0) });
+        return res.writeHead(304, headers).end();
+      }
+      res.writeHead(200, { ...headers, "content-type": TYPES[extname(file)] ?? "application/octet-stream" });
+      served.push({ path: url, status: 200, body });
       res.end(body);
     } catch {
       res.writeHead(404).end();
     }
   });
   await new Promise((done) => server.listen(0, "127.0.0.1", done));
-  return { origin: `http://127.0.0.1:${server.address().port}`, close: () => server.close() };
+  return { origin: `http://127.0.0.1:${server.address().port}`, close: () => server.close(), served };
+}
+
+/**
+ * The bytes a host that compresses sends for `served` files: gzip -9 of each, except files that are gzip
+ * already (the model's .gz copies), which go as they are.
+ */
+export function transferBytes(served) {
+  return served.reduce((sum, { path, body }) => sum + (path.endsWith(".gz") ? body.length : gzipSync(body, { level: 9 }).length), 0);
 }
 
 /** Headless Chromium from Debian; with `webgpu`, WebGPU on (SwiftShader on a machine without a GPU). */

@@ -23,7 +23,7 @@ after(async () => {
 test("explains typed text in the tab: prediction, highlights, methods, curves; no request after load", async () => {
   const { page, requests } = await loadedPage(browser, origin);
   assert.ok(requests.every((url) => url.startsWith(origin)), `only same-origin requests: ${requests}`);
-  assert.ok(requests.some((url) => url.endsWith("/model/classifier.bpk")));
+  assert.ok(requests.some((url) => url.endsWith("/model/classifier.bpk.gz")));
   const afterLoad = requests.length;
 
   await explain(page, "A gorgeous, witty, seductive movie.");

@@ -5,6 +5,7 @@
 mod backend;
 mod export;
 mod loading;
+mod offline;
 mod report;
 mod store;
 mod view;
@@ -13,7 +14,7 @@ mod widget;
 use std::rc::Rc;
 
 use gradlens_attribution::Target;
-use gradlens_model::{Classifier, assets};
+use gradlens_model::Classifier;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
@@ -124,19 +125,17 @@ fn App() -> impl IntoView {
         }
         if model.with(Option::is_none) {
             let p = progress.get();
-            let downloaded = p.file == assets::WEIGHTS_FILE && p.expected.is_some_and(|total| p.received >= total);
-            if downloaded {
-                return "Preparing the model…".into();
-            }
-            return match p.expected {
-                Some(total) => format!("Loading the model ({}): {} of {}…", p.file, megabytes(p.received), megabytes(total)),
-                None => format!("Loading the model: {}…", megabytes(p.done + p.received)),
+            return match p {
+                Progress { ready: true, .. } => "Preparing the model…".into(),
+                Progress { expected: 0, .. } => "Loading the model…".into(),
+                Progress { received, expected, .. } => format!("Loading the model: {} of {}…", megabytes(received), megabytes(expected)),
             };
         }
         if let Some(s) = step.get() {
             return format!("Explaining: {} ({} of {} steps)…", s.doing, s.done, s.total);
         }
-        "Model loaded. It runs inside this tab: your text never leaves it.".into()
+        let notes = progress.with(|p| p.notes.join(" "));
+        format!("Model loaded. It runs inside this tab: your text never leaves it. {notes}").trim_end().to_owned()
     };
 
     // Snippets for the current text and methods: an <iframe> (works from any host) and the custom element
@@ -255,7 +254,7 @@ fn App() -> impl IntoView {
             {move || load_error.get().map(|_| view! { <button type="button" id="retry" on:click=move |_| load()>"Retry the download"</button> })}
             {move || model.with(Option::is_none).then(|| {
                 let p = progress.get();
-                view! { <progress max=p.expected.unwrap_or(0) as f64 value=p.received as f64></progress> }
+                view! { <progress max=p.expected as f64 value=p.received as f64></progress> }
             })}
             {move || report.with(|r| match r {
                 None => ().into_any(),
@@ -296,9 +295,11 @@ fn main() {
         }
     } else if backend::url_parameter("embed").is_some() {
         // The page inside an <iframe>.
+        offline::register_service_worker();
         let options = WidgetOptions::from(backend::url_parameter);
         leptos::mount::mount_to_body(move || view! { <Widget options /> });
     } else {
+        offline::register_service_worker();
         leptos::mount::mount_to_body(App);
     }
 }

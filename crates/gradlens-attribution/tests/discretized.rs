@@ -20,7 +20,7 @@ fn case(name: &str) -> DiscretizedIntegratedGradients {
 
 #[test]
 fn dig_and_udig_match_the_reference_transcription() {
-    let model = Classifier::load(&ModelAssets::shipped(GraphKind::Tiny).unwrap(), &Device::flex().autodiff()).unwrap();
+    let model = Classifier::load(&ModelAssets::full_precision(GraphKind::Tiny).unwrap(), &Device::flex().autodiff()).unwrap();
     let golden = Golden::open("tiny_dig");
     for (i, text) in sentences().iter().enumerate() {
         let input = ExplainedInput::new(&model, text, Target::Predicted).block_on().unwrap();

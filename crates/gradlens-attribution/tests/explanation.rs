@@ -6,7 +6,7 @@ use gradlens_attribution::{AttributionMethod, Explanation, Method, SCHEMA_VERSIO
 use gradlens_model::{Classifier, GraphKind, ModelAssets};
 
 fn tiny() -> Classifier {
-    Classifier::load(&ModelAssets::shipped(GraphKind::Tiny).unwrap(), &Device::flex().autodiff()).unwrap()
+    Classifier::load(&ModelAssets::full_precision(GraphKind::Tiny).unwrap(), &Device::flex().autodiff()).unwrap()
 }
 
 #[test]

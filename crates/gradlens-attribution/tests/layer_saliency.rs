@@ -29,7 +29,7 @@ fn nudged_logit(model: &Classifier, input: &ExplainedInput, l: usize, i: usize, 
 
 #[test]
 fn layer_saliency_equals_finite_differences_decoded_by_hand() {
-    let model = Classifier::load(&ModelAssets::shipped(GraphKind::Site).unwrap(), &Device::flex().autodiff()).unwrap();
+    let model = Classifier::load(&ModelAssets::full_precision(GraphKind::Site).unwrap(), &Device::flex().autodiff()).unwrap();
     let input = ExplainedInput::new(&model, TEXT, Target::Predicted).block_on().unwrap();
     let out = LayerSaliency::default().attribute(&input).block_on().unwrap();
     let layers = model.config().num_layers;

@@ -15,7 +15,7 @@ const TEXT: &str = "dull, but wonderful";
 const SCORES: [f32; 6] = [9.0, 2.0, -0.5, 1.0, 3.0, 9.0];
 
 fn tiny() -> Classifier {
-    Classifier::load(&ModelAssets::shipped(GraphKind::Tiny).unwrap(), &Device::flex().autodiff()).unwrap()
+    Classifier::load(&ModelAssets::full_precision(GraphKind::Tiny).unwrap(), &Device::flex().autodiff()).unwrap()
 }
 
 fn p(model: &Classifier, ids: &[u32], class: usize) -> f32 {

@@ -12,7 +12,7 @@ use gradlens_model::{Classifier, GraphKind, ModelAssets};
 const TEXT: &str = "The plot is thin, but the cast is wonderful.";
 
 fn tiny() -> Classifier {
-    Classifier::load(&ModelAssets::shipped(GraphKind::Tiny).unwrap(), &Device::flex().autodiff()).unwrap()
+    Classifier::load(&ModelAssets::full_precision(GraphKind::Tiny).unwrap(), &Device::flex().autodiff()).unwrap()
 }
 
 /// The target class' probability for each token-id sequence, one plain forward pass each.
@@ -104,7 +104,7 @@ const SHORT: &str = "Dull but lovely.";
 /// The default model: the tiny fixture hardly reacts to single words (its probabilities move by ~1e-4),
 /// too little to tell a right Shapley value from a wrong one.
 fn site_model() -> Classifier {
-    Classifier::load(&ModelAssets::shipped(GraphKind::Site).unwrap(), &Device::flex().autodiff()).unwrap()
+    Classifier::load(&ModelAssets::full_precision(GraphKind::Site).unwrap(), &Device::flex().autodiff()).unwrap()
 }
 
 /// The value of every coalition (bit `j` keeps word token `j`; the others become [PAD]), by plain

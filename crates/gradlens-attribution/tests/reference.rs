@@ -20,7 +20,7 @@ const IG_STEPS: usize = 50;
 const EXACT_TOLERANCE: f32 = 1e-4;
 
 fn load(kind: GraphKind) -> Classifier {
-    Classifier::load(&ModelAssets::shipped(kind).unwrap(), &Device::flex().autodiff()).unwrap()
+    Classifier::load(&ModelAssets::full_precision(kind).unwrap(), &Device::flex().autodiff()).unwrap()
 }
 
 fn check(what: &str, method: &impl AttributionMethod, input: &ExplainedInput, golden: &Golden, tolerance: f32) {

@@ -18,7 +18,7 @@ fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
 }
 
 fn model() -> Classifier {
-    Classifier::load(&ModelAssets::shipped(GraphKind::Site).unwrap(), &Device::flex().autodiff()).unwrap()
+    Classifier::load(&ModelAssets::full_precision(GraphKind::Site).unwrap(), &Device::flex().autodiff()).unwrap()
 }
 
 /// The representation (last layer's [CLS] hidden state) at `embeddings` `[1, S, H]`.

@@ -29,7 +29,7 @@ fn spearman(a: &[f32], b: &[f32]) -> f32 {
 #[test]
 fn every_method_changes_when_the_top_layers_are_randomised() {
     let device = Device::flex().autodiff();
-    let trained_assets = ModelAssets::shipped(GraphKind::Tiny).unwrap();
+    let trained_assets = ModelAssets::full_precision(GraphKind::Tiny).unwrap();
     let trained = Classifier::load(&trained_assets, &device).unwrap();
     let randomised_assets =
         ModelAssets { weights: std::fs::read(TINY_RANDOMISED_TOP_WEIGHTS_PATH).unwrap(), ..trained_assets };

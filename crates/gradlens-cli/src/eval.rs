@@ -130,10 +130,10 @@ pub fn run(args: EvalArgs) -> Result<()> {
     let mut index: HashMap<String, usize> = rows.iter().enumerate().map(|(i, r)| (r.id.clone(), i)).collect();
 
     // Per text, only the methods it has no result for: adding a method to a finished run computes just that.
-    let todo: Vec<(&(String, String), Vec<&Method>)> = texts
+    let todo: Vec<(&DataRow, Vec<&Method>)> = texts
         .iter()
         .map(|text| {
-            let done = index.get(&text.0).map(|&i| &rows[i].methods);
+            let done = index.get(&text.id).map(|&i| &rows[i].methods);
             (text, methods.iter().filter(|m| !done.is_some_and(|d| d.contains_key(m.name()))).collect::<Vec<_>>())
         })
         .filter(|(_, missing)| !missing.is_empty())
@@ -141,7 +141,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
     let bar = ProgressBar::new(texts.len() as u64)
         .with_style(ProgressStyle::with_template("{bar:40} {pos}/{len} texts {elapsed} (eta {eta}) {msg}").expect("a template"));
     bar.set_position((texts.len() - todo.len()) as u64);
-    for ((id, text), missing) in todo {
+    for (DataRow { id, text, .. }, missing) in todo {
         let input = match ExplainedInput::new(&model, text, Target::Predicted).block_on() {
             Ok(input) => input,
             Err(e) => {
@@ -170,7 +170,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
     }
     bar.finish_and_clear();
     // The table compares methods on the same texts: those of this dataset (and limit) with every method.
-    let wanted: HashSet<&str> = texts.iter().map(|(id, _)| id.as_str()).collect();
+    let wanted: HashSet<&str> = texts.iter().map(|t| t.id.as_str()).collect();
     let complete: Vec<&Row> = rows
         .iter()
         .filter(|r| wanted.contains(r.id.as_str()) && method_names.iter().all(|m| r.methods.contains_key(*m)))
@@ -178,9 +178,16 @@ pub fn run(args: EvalArgs) -> Result<()> {
     summarise(&args, &method_names, &metrics, &options, &complete)
 }
 
-pub(crate) fn read_dataset(path: &PathBuf, limit: Option<usize>) -> Result<Vec<(String, String)>> {
+/// One row of a dataset file (JSONL with `text`, optional `id` and `label`).
+pub(crate) struct DataRow {
+    pub id: String,
+    pub text: String,
+    pub label: Option<usize>,
+}
+
+pub(crate) fn read_dataset(path: &PathBuf, limit: Option<usize>) -> Result<Vec<DataRow>> {
     let file = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let mut texts = Vec::new();
+    let mut rows = Vec::new();
     for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
         let line = line?;
         if line.trim().is_empty() {
@@ -189,10 +196,11 @@ pub(crate) fn read_dataset(path: &PathBuf, limit: Option<usize>) -> Result<Vec<(
         let row: serde_json::Value = serde_json::from_str(&line).with_context(|| format!("{}:{}: not JSON", path.display(), n + 1))?;
         let text = row["text"].as_str().with_context(|| format!("{}:{}: no \"text\" field", path.display(), n + 1))?;
         let id = row["id"].as_str().map_or_else(|| format!("line-{}", n + 1), str::to_owned);
-        texts.push((id, text.to_owned()));
+        let label = row["label"].as_u64().map(|l| l as usize);
+        rows.push(DataRow { id, text: text.to_owned(), label });
     }
-    texts.truncate(limit.unwrap_or(usize::MAX));
-    Ok(texts)
+    rows.truncate(limit.unwrap_or(usize::MAX));
+    Ok(rows)
 }
 
 /// Finished rows of earlier runs, one per text (a text's later line replaces its earlier one); a last

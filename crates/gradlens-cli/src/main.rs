@@ -2,6 +2,7 @@
 
 mod bench;
 mod eval;
+mod quantization;
 mod surrogate;
 mod terminal;
 
@@ -38,6 +39,9 @@ enum Command {
     /// A small decision tree over word presence that stands in for the model (MEMO / CREMBO), with its
     /// fidelity on held-out text.
     Surrogate(surrogate::SurrogateArgs),
+    /// What the site's quantized weights cost against full precision: accuracy, predictions kept, and
+    /// the cosine of the word scores of IG, Gradient x Input and Grad-SAM.
+    Quantization(quantization::QuantizationArgs),
 }
 
 #[derive(Parser)]
@@ -125,6 +129,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Bench(args) => bench::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Surrogate(args) => surrogate::run(args),
+        Command::Quantization(args) => quantization::run(args),
     }
 }
 

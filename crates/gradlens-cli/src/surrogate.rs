@@ -58,7 +58,7 @@ fn read_split(model: &Classifier, path: &PathBuf, limit: Option<usize>, bar: &Pr
     let info = ModelInfo { name: model.config().name.clone(), labels: model.config().labels.clone() };
     let mut read = Read { words: Vec::new(), beliefs: Vec::new() };
     for chunk in texts.chunks(32) {
-        let encoded = chunk.iter().map(|(id, text)| model.encode(text).with_context(|| format!("{}: {id}", path.display()))).collect::<Result<Vec<_>>>()?;
+        let encoded = chunk.iter().map(|t| model.encode(&t.text).with_context(|| format!("{}: {}", path.display(), t.id))).collect::<Result<Vec<_>>>()?;
         let ids: Vec<&[u32]> = encoded.iter().map(|e| e.ids.as_slice()).collect();
         let logits = model.forward_batch(&model.batch(&ids)).logits;
         let classes = model.config().labels.len();

@@ -229,3 +229,35 @@ fn surrogate_writes_the_crembo_tree_and_the_argmax_tree_with_their_fidelity() {
     assert!(!empty.status.success());
     assert!(String::from_utf8_lossy(&empty.stderr).contains("has no texts"), "{}", String::from_utf8_lossy(&empty.stderr));
 }
+
+/// The default model's manifest records what its shipped (quantized) weights cost: accuracy on the test
+/// split and the cosine of the word scores against full precision. The figures must belong to the weights
+/// the site ships now (their sha256), agree with a recomputation on the first texts, and meet the bar:
+/// accuracy within half a point of full precision's 82.7%, median cosine at least 0.98.
+#[test]
+fn the_manifest_records_what_quantization_costs_the_shipped_weights() {
+    if option_env!("GRADLENS_MODEL_DIR").is_some() {
+        return; // the manifest is the default model's
+    }
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    let manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(format!("{root}/models/default/manifest.json")).unwrap()).unwrap();
+    let recorded = &manifest["quantization"];
+    let data = format!("{root}/data/test.jsonl");
+    let now = stdout_json(&gradlens(&["quantization", "--data", &data, "--texts", "3", "--accuracy-texts", "40"], None));
+    assert_eq!(now["weights_sha256"], recorded["weights_sha256"], "the manifest's figures are of other weights: rerun `gradlens quantization --manifest`");
+    assert_eq!(now["table_sha256"], recorded["table_sha256"]);
+    for (i, text) in now["per_text"].as_array().unwrap().iter().enumerate() {
+        for (method, cosine) in text.as_object().unwrap() {
+            let was = recorded["per_text"][i][method].as_f64().unwrap();
+            assert!((cosine.as_f64().unwrap() - was).abs() < 1e-4, "text {i}, {method}: {cosine} now, {was} recorded");
+        }
+    }
+    let accuracy = &recorded["accuracy"];
+    assert_eq!(accuracy["texts"], 1276);
+    assert!((accuracy["shipped"].as_f64().unwrap() - 0.827).abs() <= 0.005, "{accuracy}");
+    for method in ["integrated_gradients", "gradient_x_input", "grad_sam"] {
+        let cosine = &recorded["cosine"][method];
+        assert_eq!(cosine["texts"], 200, "{method}");
+        assert!(cosine["median"].as_f64().unwrap() >= 0.98, "{method}: {cosine}");
+    }
+}

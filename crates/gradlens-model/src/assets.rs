@@ -1,3 +1,6 @@
+use crate::ModelConfig;
+use crate::weights::{self, WeightsError};
+
 /// The four files that make a model, as bytes.
 #[derive(Clone)]
 pub struct ModelAssets {
@@ -5,9 +8,10 @@ pub struct ModelAssets {
     pub config: Vec<u8>,
     /// The model's `tokenizer.json` (Hugging Face tokenizers format).
     pub tokenizer: Vec<u8>,
-    /// The word-embedding table, `vocab_size x hidden_size` little-endian f16, row-major.
+    /// The word-embedding table, `vocab_size x hidden_size` row-major: little-endian f16, or quantized in
+    /// a Burnpack ([`crate::weights`]).
     pub word_embeddings: Vec<u8>,
-    /// The graph's weights (Burnpack).
+    /// The graph's weights (Burnpack, f32 or quantized).
     pub weights: Vec<u8>,
     /// Optional: `surrogate.json`, the global surrogate tree that `gradlens surrogate` made for the
     /// model; the page shows it.
@@ -27,14 +31,25 @@ impl std::fmt::Debug for ModelAssets {
 }
 
 impl ModelAssets {
-    /// The four files with their names in a model folder.
+    /// The four files with their names in a model folder (the table's name says how it is stored).
     pub fn files(&self) -> [(&'static str, &[u8]); 4] {
-        [
-            (CONFIG_FILE, &self.config),
-            (TOKENIZER_FILE, &self.tokenizer),
-            (WORD_EMBEDDINGS_FILE, &self.word_embeddings),
-            (WEIGHTS_FILE, &self.weights),
-        ]
+        let table = if weights::is_burnpack(&self.word_embeddings) { WORD_EMBEDDINGS_PACK_FILE } else { WORD_EMBEDDINGS_FILE };
+        [(CONFIG_FILE, &self.config), (TOKENIZER_FILE, &self.tokenizer), (table, &self.word_embeddings), (WEIGHTS_FILE, &self.weights)]
+    }
+
+    /// The files as a site serves them: quantized as config.json's `quantization` says (unchanged
+    /// without it). The page and the command line explain these same weights.
+    pub fn for_site(self) -> Result<Self, WeightsError> {
+        let config: ModelConfig =
+            serde_json::from_slice(&self.config).map_err(|e| WeightsError::Unreadable(format!("config.json: {e}")))?;
+        let Some(q) = config.quantization else { return Ok(self) };
+        let word_embeddings = if weights::is_burnpack(&self.word_embeddings) {
+            self.word_embeddings
+        } else {
+            weights::quantize_table(&self.word_embeddings, config.vocab_size, config.hidden_size, q.table_bits)?
+        };
+        let weights = weights::quantize_graph(&self.weights, q.graph_bits)?;
+        Ok(Self { word_embeddings, weights, ..self })
     }
 }
 
@@ -42,6 +57,8 @@ impl ModelAssets {
 pub const CONFIG_FILE: &str = "config.json";
 pub const TOKENIZER_FILE: &str = "tokenizer.json";
 pub const WORD_EMBEDDINGS_FILE: &str = "word_embeddings.f16";
+/// The table quantized ([`crate::weights`]), as a site ships it.
+pub const WORD_EMBEDDINGS_PACK_FILE: &str = "word_embeddings.bpk";
 pub const WEIGHTS_FILE: &str = "classifier.bpk";
 pub const SURROGATE_FILE: &str = "surrogate.json";
 
@@ -53,24 +70,16 @@ impl ModelAssets {
         Self::from_paths(dir, &dir.join(WEIGHTS_FILE))
     }
 
-    /// Reads the model a graph of this build was generated from, with the weights that build.rs wrote.
-    /// For native tools and tests run from a checkout.
-    pub fn shipped(kind: gradlens_graph::GraphKind) -> std::io::Result<Self> {
+    /// Reads the model a graph of this build was generated from, with the f32 weights that build.rs
+    /// wrote: what the onnxruntime / PyTorch references were computed from. For native tools and tests
+    /// run from a checkout.
+    pub fn full_precision(kind: gradlens_graph::GraphKind) -> std::io::Result<Self> {
         Self::from_paths(std::path::Path::new(kind.build_model_dir()), std::path::Path::new(kind.build_weights_path()))
     }
 
-    /// Writes the four files (and the surrogate, if any) into `dir` (created if needed), under the names
-    /// [`ModelAssets::from_dir`] reads.
-    pub fn write_dir(&self, dir: impl AsRef<std::path::Path>) -> std::io::Result<()> {
-        let dir = dir.as_ref();
-        std::fs::create_dir_all(dir)?;
-        for (name, bytes) in self.files() {
-            std::fs::write(dir.join(name), bytes)?;
-        }
-        if let Some(surrogate) = &self.surrogate {
-            std::fs::write(dir.join(SURROGATE_FILE), surrogate)?;
-        }
-        Ok(())
+    /// The model of this build as its site serves it ([`ModelAssets::for_site`]).
+    pub fn shipped(kind: gradlens_graph::GraphKind) -> std::io::Result<Self> {
+        Self::full_precision(kind)?.for_site().map_err(std::io::Error::other)
     }
 
     fn from_paths(dir: &std::path::Path, weights: &std::path::Path) -> std::io::Result<Self> {
@@ -80,7 +89,10 @@ impl ModelAssets {
         Ok(Self {
             config: read(&dir.join(CONFIG_FILE))?,
             tokenizer: read(&dir.join(TOKENIZER_FILE))?,
-            word_embeddings: read(&dir.join(WORD_EMBEDDINGS_FILE))?,
+            word_embeddings: match read(&dir.join(WORD_EMBEDDINGS_PACK_FILE)) {
+                Ok(bytes) => bytes,
+                Err(_) => read(&dir.join(WORD_EMBEDDINGS_FILE))?,
+            },
             weights: read(weights)?,
             surrogate: std::fs::read(dir.join(SURROGATE_FILE)).ok(),
         })

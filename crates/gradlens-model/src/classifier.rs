@@ -1,6 +1,7 @@
 use burn::prelude::*;
 use gradlens_graph::{ClassifierGraph, GraphInputs, GraphKind, GraphLoadError, GraphOutputs};
 
+use crate::weights::{self, WeightsError};
 use crate::{EncodedText, ModelAssets, ModelConfig, TextEncoder, TextError};
 
 /// Why a model could not be loaded.
@@ -12,8 +13,10 @@ pub enum LoadError {
     UnknownGraph(String),
     #[error(transparent)]
     Tokenizer(#[from] TextError),
-    #[error("the word-embedding table has {got} bytes, expected {expected} ({vocab} x {hidden} f16)")]
-    WordEmbeddings { got: usize, expected: usize, vocab: usize, hidden: usize },
+    #[error("the word-embedding table is unreadable: {0}")]
+    WordEmbeddings(WeightsError),
+    #[error("the graph's weights are unreadable: {0}")]
+    Weights(WeightsError),
     #[error(transparent)]
     Graph(#[from] GraphLoadError),
 }
@@ -57,8 +60,11 @@ impl Classifier {
             .find(|k| k.name() == config.name)
             .ok_or_else(|| LoadError::UnknownGraph(config.name.clone()))?;
         let encoder = TextEncoder::from_bytes(&assets.tokenizer, config.max_len)?;
-        let word_embeddings = word_embedding_table(&assets.word_embeddings, &config, device)?;
-        let graph = ClassifierGraph::from_bytes(kind, assets.weights.clone(), device)?.no_grad();
+        let (vocab, hidden) = (config.vocab_size, config.hidden_size);
+        let table = weights::table_values(&assets.word_embeddings, vocab, hidden).map_err(LoadError::WordEmbeddings)?;
+        let word_embeddings = Tensor::from_data(TensorData::new(table, [vocab, hidden]), device);
+        let graph_weights = weights::dequantize_graph(assets.weights.clone()).map_err(LoadError::Weights)?;
+        let graph = ClassifierGraph::from_bytes(kind, graph_weights, device)?.no_grad();
         Ok(Self { config, encoder, word_embeddings, graph, device: device.clone() })
     }
 
@@ -135,14 +141,4 @@ impl Classifier {
         let [b, s] = batch.ids.dims();
         self.forward(self.embed(batch.ids.clone()), batch.mask.clone(), self.neutral_probes(b, s))
     }
-}
-
-fn word_embedding_table(bytes: &[u8], config: &ModelConfig, device: &Device) -> Result<Tensor<2>, LoadError> {
-    let (vocab, hidden) = (config.vocab_size, config.hidden_size);
-    let expected = vocab * hidden * 2;
-    if bytes.len() != expected {
-        return Err(LoadError::WordEmbeddings { got: bytes.len(), expected, vocab, hidden });
-    }
-    let values: Vec<f32> = bytes.chunks_exact(2).map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32()).collect();
-    Ok(Tensor::from_data(TensorData::new(values, [vocab, hidden]), device))
 }

@@ -1,5 +1,7 @@
 use serde::{Deserialize, Serialize};
 
+use crate::weights::Quantization;
+
 /// `config.json` of a model (written by tools/prepare_model.py).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ModelConfig {
@@ -20,6 +22,9 @@ pub struct ModelConfig {
     /// Example texts the page offers. Optional.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub examples: Vec<String>,
+    /// How the site stores the weights; without it they ship as they are (f32 graph, f16 table).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantization: Option<Quantization>,
 }
 
 /// Token ids of the special tokens: baselines and masking need them.

@@ -8,10 +8,13 @@
 pub mod assets;
 mod classifier;
 mod config;
+pub mod site;
 mod text;
+pub mod weights;
 
 pub use assets::ModelAssets;
 pub use classifier::{Batch, Classifier, LoadError, Probes};
 pub use config::{ModelConfig, SpecialTokens};
 pub use gradlens_graph::{GraphInputs, GraphKind, GraphOutputs, TINY_RANDOMISED_TOP_WEIGHTS_PATH};
 pub use text::{EncodedText, TextEncoder, TextError};
+pub use weights::{Quantization, WeightsError};

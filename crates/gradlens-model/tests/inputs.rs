@@ -6,7 +6,7 @@ use burn::prelude::*;
 use gradlens_model::{Classifier, GraphKind, LoadError, ModelAssets, TextError};
 
 fn tiny_assets() -> ModelAssets {
-    ModelAssets::shipped(GraphKind::Tiny).unwrap()
+    ModelAssets::full_precision(GraphKind::Tiny).unwrap()
 }
 
 fn load_error(assets: &ModelAssets) -> LoadError {
@@ -79,7 +79,7 @@ fn garbage_weights_are_an_error() {
 
 #[test]
 fn weights_of_another_model_are_an_error() {
-    let mut assets = ModelAssets::shipped(GraphKind::Site).unwrap();
+    let mut assets = ModelAssets::full_precision(GraphKind::Site).unwrap();
     assets.weights = tiny_assets().weights;
     assert!(matches!(load_error(&assets), LoadError::Graph(_)));
 }

@@ -1,6 +1,7 @@
-//! Copies a model of this build into a folder of a site, as the page fetches it:
-//! `stage-model <folder> [model]`, by default the site model (models/default, or the folder that
-//! GRADLENS_MODEL_DIR named at build time). Trunk runs it after each build (Trunk.toml).
+//! Writes a model of this build into a folder of a site, as the page fetches it (quantized as its
+//! config.json says, gzip copies, manifest.json): `stage-model <folder> [model]`, by default the site
+//! model (models/default, or the folder that GRADLENS_MODEL_DIR named at build time). Trunk runs it after
+//! each build (Trunk.toml).
 use std::process::ExitCode;
 
 use burn::prelude::Device;
@@ -33,7 +34,7 @@ fn main() -> ExitCode {
         eprintln!("stage-model: model '{name}' does not load: {e}");
         return ExitCode::FAILURE;
     }
-    if let Err(e) = assets.write_dir(folder) {
+    if let Err(e) = gradlens_model::site::write_site_folder(&assets, std::path::Path::new(folder)) {
         eprintln!("stage-model: {e}");
         return ExitCode::FAILURE;
     }

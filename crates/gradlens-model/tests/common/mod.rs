@@ -5,7 +5,7 @@ use gradlens_golden::Golden;
 use gradlens_model::{Classifier, GraphKind, ModelAssets};
 
 pub fn load(kind: GraphKind, device: &Device) -> Classifier {
-    Classifier::load(&ModelAssets::shipped(kind).unwrap(), device).unwrap()
+    Classifier::load(&ModelAssets::full_precision(kind).unwrap(), device).unwrap()
 }
 
 /// The onnxruntime / PyTorch reference file of one model.

@@ -1,0 +1,23 @@
+//! Registers the site's service worker (`sw.js`, written at build time by tools/stage_service_worker.sh),
+//! which keeps the page's own files for offline visits; the model's files are kept by [`crate::loading`].
+
+use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::JsFuture;
+
+use crate::loading::js_error;
+
+/// Registers `sw.js` beside the page. A browser without service workers (or one that refuses this one)
+/// still gets a working page, online only: the reason goes to the console.
+pub fn register_service_worker() {
+    let Some(navigator) = web_sys::window().map(|w| w.navigator()) else { return };
+    // Absent outside secure contexts: calling through it would throw.
+    if !js_sys::Reflect::has(&navigator, &JsValue::from_str("serviceWorker")).unwrap_or(false) {
+        return;
+    }
+    let registering = navigator.service_worker().register("sw.js");
+    wasm_bindgen_futures::spawn_local(async move {
+        if let Err(e) = JsFuture::from(registering).await {
+            web_sys::console::warn_1(&format!("GradLens works online only here: the service worker did not install ({}).", js_error(e)).into());
+        }
+    });
+}
