@@ -10,9 +10,10 @@ cargo test --workspace --exclude gradlens-web --no-fail-fast
 trunk build --release
 
 # The Rust code in a real browser (web/tests): headless Chromium, CPU backend and WebGPU (SwiftShader on
-# a machine without a GPU), flags in web/webdriver.json. Release, to reuse the build Trunk just made.
+# a machine without a GPU), flags in web/webdriver.json. Release and with the WebGPU runtime, to reuse the
+# WebGPU build Trunk just made.
 CHROMEDRIVER="$(command -v chromedriver)" WASM_BINDGEN_TEST_TIMEOUT=900 \
-    cargo test -p gradlens-web --release --target wasm32-unknown-unknown --test browser
+    cargo test -p gradlens-web --release --target wasm32-unknown-unknown --features webgpu --test browser
 
 # The serve command of the README, on a spare port, stopped once it answers.
 port=18080

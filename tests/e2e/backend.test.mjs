@@ -19,9 +19,10 @@ const probability = async (page, label) =>
 test("without WebGPU the page runs on the CPU and says why; cancel and a second request", async () => {
   const browser = await launch();
   try {
-    const { page } = await loadedPage(browser, site.origin);
+    const { page, requests } = await loadedPage(browser, site.origin);
     assert.equal(await page.locator("#backend").inputValue(), "cpu");
     assert.match(await page.locator(".backend-note").textContent(), /no WebGPU/);
+    assert.ok(requests.every((url) => !url.includes("/gpu/")), `a CPU visitor fetches no WebGPU build: ${requests}`);
     assert.ok(await page.locator('#backend option[value="webgpu"]').isDisabled());
 
     // Cancel: DIG and UDIG on a long review run long enough to be caught; nothing is reported, and the
@@ -61,9 +62,10 @@ test("without WebGPU the page runs on the CPU and says why; cancel and a second 
 test("with WebGPU (SwiftShader here) the page stays on the CPU, can switch, and WebGPU agrees with the CPU", async () => {
   const browser = await launch({ webgpu: true });
   try {
-    const { page } = await loadedPage(browser, site.origin);
+    const { page, requests } = await loadedPage(browser, site.origin);
     assert.equal(await page.locator("#backend").inputValue(), "cpu");
     assert.match(await page.locator(".backend-note").textContent(), /software emulation/);
+    assert.ok(requests.every((url) => !url.includes("/gpu/")), `a software adapter fetches no WebGPU build: ${requests}`);
     for (const m of ["integrated_gradients", "grad_sam", "occlusion"]) await page.getByLabel(m.replace(/_/g, " ")).uncheck();
     await page.getByLabel("saliency", { exact: true }).check();
     const text = "Flat and dull.";
@@ -71,8 +73,12 @@ test("with WebGPU (SwiftShader here) the page stays on the CPU, can switch, and 
     const cpu = await probability(page, "negative");
     const cpuWords = await words(page);
 
+    // The CPU build has no WebGPU runtime: the page reopens in the build that has, keeping text and methods.
     await page.locator("#backend").selectOption("webgpu");
+    await page.waitForURL(/backend=webgpu/);
     await page.getByText("Model loaded", { exact: false }).waitFor({ timeout: 120_000 });
+    assert.equal(await page.inputValue("#text"), text, "the text survives the switch");
+    assert.ok(requests.some((url) => url.endsWith("/gpu/gradlens-web-gpu_bg.wasm")), "the WebGPU build was fetched");
     assert.equal(await page.locator(".backend-note").getAttribute("data-backend"), "webgpu");
     await explain(page, text, 600_000);
     assert.deepEqual(await methods(page), ["saliency"]);

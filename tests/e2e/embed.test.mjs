@@ -9,7 +9,7 @@ const POST = `<!doctype html><html><head><meta charset="utf-8"><title>A post</ti
 <gradlens-explain id="first" src="/demo/" text="A gorgeous, witty, seductive movie." methods="integrated_gradients,occlusion"></gradlens-explain>
 <p>Some prose between the widgets.</p>
 <gradlens-explain id="second" src="/demo/" text="The plot is thin &amp; the jokes fall flat." methods="saliency" theme="dark" curve></gradlens-explain>
-<script type="module">import init from "/demo/gradlens-web.js"; init({ module_or_path: "/demo/gradlens-web_bg.wasm" });</script>
+<script type="module" src="/demo/loader.js"></script>
 </body></html>`;
 
 let site, browser;

@@ -1,9 +1,12 @@
 //! Where the model runs: WebGPU when the browser offers a hardware adapter, otherwise the CPU backend
 //! compiled to WebAssembly. The visitor can switch; a failing WebGPU device falls back to the CPU.
+//! Only the `webgpu` build carries burn's WebGPU runtime (web/loader.js loads it when the page will use
+//! WebGPU); the CPU build reloads the page into it when the visitor asks for WebGPU.
 
 use std::cell::RefCell;
 
 use burn::prelude::*;
+#[cfg(feature = "webgpu")]
 use burn::tensor::wgpu::WgpuBackend;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -89,10 +92,16 @@ thread_local! {
     static WEBGPU_DEVICE: RefCell<Option<Result<Device, String>>> = const { RefCell::new(None) };
 }
 
+/// Whether this build carries burn's WebGPU runtime.
+pub const HAS_WEBGPU: bool = cfg!(feature = "webgpu");
+
 /// The autodiff device for `backend`.
 pub async fn device(backend: Backend) -> Result<Device, String> {
     match backend {
         Backend::Cpu => Ok(Device::flex().autodiff()),
+        #[cfg(not(feature = "webgpu"))]
+        Backend::WebGpu => Err("this build of the page has no WebGPU runtime (open it with ?backend=webgpu)".into()),
+        #[cfg(feature = "webgpu")]
         Backend::WebGpu => {
             if let Some(known) = WEBGPU_DEVICE.with(|d| d.borrow().clone()) {
                 return known.map(|d| d.autodiff());
@@ -117,6 +126,18 @@ pub async fn choose(asked: Option<Backend>) -> (Backend, String, WebGpuSupport) 
         (None, WebGpuSupport::Missing(why)) => (Backend::Cpu, format!("no WebGPU: {why}")),
     };
     (chosen, why, support)
+}
+
+/// Opens this page again with `backend` in its address, keeping the other parameters and setting
+/// `extra` ones: web/loader.js then starts the build that has that backend.
+pub fn reload_with(backend: Backend, extra: &[(&str, &str)]) -> Result<(), String> {
+    let location = web_sys::window().ok_or("no window")?.location();
+    let params = web_sys::UrlSearchParams::new_with_str(&location.search().map_err(js_error)?).map_err(js_error)?;
+    params.set("backend", backend.key());
+    for (name, value) in extra {
+        params.set(name, value);
+    }
+    location.set_search(&String::from(params.to_string())).map_err(js_error)
 }
 
 /// A parameter of the page's URL (`?backend=cpu`, `?embed&text=...`), if present.

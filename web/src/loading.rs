@@ -66,7 +66,13 @@ struct Kept(web_sys::Cache);
 
 impl Kept {
     async fn open() -> Result<Self, String> {
-        let caches = web_sys::window().ok_or("no window")?.caches().map_err(js_error)?;
+        let window = web_sys::window().ok_or("no window")?;
+        // Absent outside secure contexts (an iframe in an insecure page, say): calling through it would throw.
+        let caches = js_sys::Reflect::get(&window, &JsValue::from_str("caches")).map_err(js_error)?;
+        if caches.is_undefined() {
+            return Err("this page may not use the browser's Cache Storage".into());
+        }
+        let caches: web_sys::CacheStorage = caches.unchecked_into();
         let cache = JsFuture::from(caches.open(CACHE_NAME)).await.map_err(js_error)?;
         Ok(Kept(cache.unchecked_into()))
     }

@@ -39,9 +39,13 @@ fn App() -> impl IntoView {
     let webgpu = RwSignal::new(None::<WebGpuSupport>);
     let backend = RwSignal::new(None::<Backend>);
     let backend_note = RwSignal::new(String::new());
-    // The model's first example once it has loaded (config.json), unless the visitor typed first.
-    let text = RwSignal::new(String::new());
-    let picked = RwSignal::new(PICKED.iter().map(|m| m.to_string()).collect::<Vec<_>>());
+    // The text and methods in the address (`?text=...&methods=...`, kept across a switch to the WebGPU
+    // build), else the model's first example once it has loaded (config.json), unless the visitor typed first.
+    let text = RwSignal::new(backend::url_parameter("text").unwrap_or_default());
+    let picked = RwSignal::new(match backend::url_parameter("methods") {
+        Some(_) => WidgetOptions::from(backend::url_parameter).methods,
+        None => PICKED.iter().map(|m| m.to_string()).collect::<Vec<_>>(),
+    });
     let runner = Runner::new();
     let surrogate = RwSignal::new_local(None::<Rc<gradlens_surrogate::Report>>);
     let step = RwSignal::new(None::<Step>);
@@ -176,8 +180,16 @@ fn App() -> impl IntoView {
         let current = backend.get()?;
         let webgpu_usable = !matches!(support, WebGpuSupport::Missing(_));
         let change = move |ev: leptos::ev::Event| {
-            if let Some(chosen) = Backend::from_key(&event_target_value(&ev)) {
-                use_backend(chosen, "chosen by you".into());
+            match Backend::from_key(&event_target_value(&ev)) {
+                // This build has no WebGPU runtime: open the page in the one that has, with the text.
+                Some(Backend::WebGpu) if !backend::HAS_WEBGPU => {
+                    let methods = picked.get_untracked().join(",");
+                    if let Err(e) = backend::reload_with(Backend::WebGpu, &[("text", &text.get_untracked()), ("methods", &methods)]) {
+                        backend_note.set(format!("WebGPU could not be loaded: {e}"));
+                    }
+                }
+                Some(chosen) => use_backend(chosen, "chosen by you".into()),
+                None => {}
             }
         };
         Some(view! {

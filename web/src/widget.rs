@@ -85,7 +85,7 @@ impl WidgetOptions {
         attributes.extend(self.editable.then(|| "editable".to_string()));
         attributes.extend(self.curve.then(|| "curve".to_string()));
         format!(
-            "<script type=\"module\">import init from \"{site}gradlens-web.js\"; init({{ module_or_path: \"{site}gradlens-web_bg.wasm\" }});</script>\n<gradlens-explain {}></gradlens-explain>",
+            "<script type=\"module\" src=\"{site}loader.js\"></script>\n<gradlens-explain {}></gradlens-explain>",
             attributes.join(" ")
         )
     }

@@ -1,0 +1,39 @@
+// Starts GradLens on a page: the site's own page, its iframe, or a blog post's widgets
+// (<script type="module" src=".../loader.js"></script>). The site has two builds of the same code: the small
+// one runs on the CPU, the one in gpu/ adds burn's WebGPU runtime (several times larger). A visitor
+// downloads the second only when the page will run on WebGPU, by the page's own rule (web/src/backend.rs):
+// `?backend=` (or a widget's `backend` attribute) when given, else WebGPU on a hardware adapter and never
+// on a software one.
+const here = new URL(".", import.meta.url);
+
+async function hardwareAdapter() {
+  try {
+    const adapter = await navigator.gpu?.requestAdapter();
+    return Boolean(adapter) && !(adapter.info?.isFallbackAdapter ?? adapter.isFallbackAdapter ?? false);
+  } catch {
+    return false;
+  }
+}
+
+async function wantsWebGpu() {
+  const asked = new URLSearchParams(location.search).get("backend")
+    ?? document.querySelector("gradlens-explain[backend]")?.getAttribute("backend");
+  if (asked === "webgpu") return true;
+  if (asked === "cpu") return false;
+  return hardwareAdapter();
+}
+
+async function start(name) {
+  const { default: init } = await import(new URL(`${name}.js`, here));
+  await init({ module_or_path: new URL(`${name}_bg.wasm`, here) });
+}
+
+if (await wantsWebGpu()) {
+  // A build that fails to start here still leaves the CPU one.
+  await start("gpu/gradlens-web-gpu").catch((error) => {
+    console.warn("GradLens: the WebGPU build did not start, using the CPU build:", error);
+    return start("gradlens-web");
+  });
+} else {
+  await start("gradlens-web");
+}
