@@ -1,6 +1,7 @@
 // Numbers for the page, measured in Debian's headless Chromium on the built dist/ (run `trunk build
 // --release` first): wasm and model sizes (raw and gzip), what a first visit transfers (gzip -9 of every
-// file the server sent; the model's .gz copies as they are), time from opening the page to the loaded model
+// file the server sent; the model's .gz copies as they are), the tab's memory (JS heap and wasm memory)
+// after loading and after the first explanation, time from opening the page to the loaded model
 // and to the first explanation, and each method's time per sentence on the CPU backend. Not a test: it
 // prints one JSON object.
 //   node tools/browser_bench.mjs [sentences] [method,method,...]   (default: 8 sentences, every method)
@@ -34,8 +35,15 @@ await page.goto(site.origin + "/?backend=cpu");
 await page.getByText("Model loaded", { exact: false }).waitFor({ timeout: 300_000 });
 const loaded = performance.now();
 const firstVisit = { bytes: transferBytes(site.served), files: site.served.map((s) => s.path) };
+// The tab's memory: JS heap in use plus the wasm memory (which only grows, so its last size is its peak).
+const memory = () => page.evaluate(() => ({
+  js_heap_mb: performance.memory.usedJSHeapSize / 1e6,
+  wasm_mb: globalThis.gradlens.memory.buffer.byteLength / 1e6,
+}));
+const memoryAfterLoad = await memory();
 await explain(page, texts[0], 600_000);
 const firstExplanation = performance.now();
+const memoryAfterExplanation = await memory();
 
 const offered = await page.locator(".methods input").evaluateAll((inputs) => inputs.map((i) => i.value));
 const perMethod = {};
@@ -55,6 +63,8 @@ console.log(JSON.stringify({
   sentences: texts.length,
   sizes: await sizes(),
   first_visit: firstVisit,
+  memory_after_load: memoryAfterLoad,
+  memory_after_first_explanation: memoryAfterExplanation,
   seconds_to_model_loaded: (loaded - opened) / 1000,
   seconds_to_first_explanation: (firstExplanation - opened) / 1000,
   first_explanation_methods: "integrated_gradients, grad_sam, occlusion, with metrics",

@@ -23,9 +23,11 @@ async function wantsWebGpu() {
   return hardwareAdapter();
 }
 
+// Which build runs, and its wasm memory: tools/browser_bench.mjs reports the tab's memory from it.
 async function start(name) {
   const { default: init } = await import(new URL(`${name}.js`, here));
-  await init({ module_or_path: new URL(`${name}_bg.wasm`, here) });
+  const exports = await init({ module_or_path: new URL(`${name}_bg.wasm`, here) });
+  globalThis.gradlens = { build: name, memory: exports.memory };
 }
 
 if (await wantsWebGpu()) {
