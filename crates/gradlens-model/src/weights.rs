@@ -54,18 +54,21 @@ pub fn is_burnpack(bytes: &[u8]) -> bool {
     bytes.starts_with(&MAGIC_NUMBER.to_le_bytes())
 }
 
-/// The graph's Burnpack with every f32 matrix quantized to `bits` per output feature.
+/// The graph's Burnpack with every f32 matrix quantized to `bits` per output feature. The same weights
+/// always give the same bytes (their sha256 names them in caches and manifests), so the random parameter
+/// ids of the build's file are left out: loading matches tensors by name.
 pub fn quantize_graph(burnpack: &[u8], bits: u8) -> Result<Vec<u8>, WeightsError> {
     let mut out = Vec::new();
     for tensor in read_pack(burnpack)? {
         let dims = tensor.shape.to_vec();
         let is_matrix = tensor.dtype == DType::F32 && dims.len() == 2 && dims[0] > 1 && dims[1] > 1;
         if !is_matrix {
-            out.push(tensor);
+            let (name, dtype, shape, _, bytes) = tensor.into_parts().map_err(|e| WeightsError::Unreadable(e.to_string()))?;
+            out.push(PackTensor::new(name, dtype, shape, None, bytes));
             continue;
         }
         let values = f32_values(&tensor)?;
-        out.extend(quantized_tensors(&tensor.name, &values, [dims[0], dims[1]], ScaleAxis::Column, bits, tensor.param_id)?);
+        out.extend(quantized_tensors(&tensor.name, &values, [dims[0], dims[1]], ScaleAxis::Column, bits)?);
     }
     write_pack(out, bits)
 }
@@ -73,7 +76,7 @@ pub fn quantize_graph(burnpack: &[u8], bits: u8) -> Result<Vec<u8>, WeightsError
 /// The `[vocab, hidden]` f16 table, quantized to `bits` per row, as a Burnpack.
 pub fn quantize_table(f16_table: &[u8], vocab: usize, hidden: usize, bits: u8) -> Result<Vec<u8>, WeightsError> {
     let values = f16_table_values(f16_table, vocab, hidden)?;
-    write_pack(Vec::from(quantized_tensors(TABLE_NAME, &values, [vocab, hidden], ScaleAxis::Row, bits, None)?), bits)
+    write_pack(Vec::from(quantized_tensors(TABLE_NAME, &values, [vocab, hidden], ScaleAxis::Row, bits)?), bits)
 }
 
 /// A Burnpack with every quantized tensor turned back into f32 (the others as they are), as Burnpack
@@ -151,7 +154,6 @@ fn quantized_tensors(
     [rows, cols]: [usize; 2],
     axis: ScaleAxis,
     bits: u8,
-    param_id: Option<u64>,
 ) -> Result<[PackTensor; 2], WeightsError> {
     if !(2..=8).contains(&bits) {
         return Err(WeightsError::Bits(bits));
@@ -164,7 +166,7 @@ fn quantized_tensors(
     let q_bytes = q.iter().map(|&v| v as u8).collect();
     let scale_bytes = scales.iter().flat_map(|s| s.to_le_bytes()).collect();
     Ok([
-        PackTensor::new(name.to_owned(), DType::I8, [rows, cols], param_id, Bytes::from_bytes_vec(q_bytes)),
+        PackTensor::new(name.to_owned(), DType::I8, [rows, cols], None, Bytes::from_bytes_vec(q_bytes)),
         PackTensor::new(format!("{name}{SCALE_SUFFIX}"), DType::F32, scale_shape, None, Bytes::from_bytes_vec(scale_bytes)),
     ])
 }

@@ -11,9 +11,9 @@ use gradlens_model::site::{SiteManifest, assets_from_files, write_site_folder};
 use gradlens_model::weights::{dequantize_graph, quantize_graph, table_values};
 use gradlens_model::{Classifier, GraphKind, LoadError, ModelAssets};
 
-fn f32_tensor(name: &str, shape: &[usize], values: &[f32]) -> PackTensor {
+fn f32_tensor(name: &str, shape: &[usize], values: &[f32], param_id: u64) -> PackTensor {
     let bytes = values.iter().flat_map(|v| v.to_le_bytes()).collect();
-    PackTensor::new(name.into(), DType::F32, shape.to_vec(), None, Bytes::from_bytes_vec(bytes))
+    PackTensor::new(name.into(), DType::F32, shape.to_vec(), Some(param_id), Bytes::from_bytes_vec(bytes))
 }
 
 fn read_f32(pack: &[u8], name: &str) -> Vec<f32> {
@@ -27,11 +27,14 @@ fn read_f32(pack: &[u8], name: &str) -> Vec<f32> {
 fn matrices_are_quantized_per_output_feature_as_worked_out_by_hand() {
     // 3 bits: values in -3..=3. Column 0 peaks at 1.0 (scale 1/3): 0.5 -> 1.5 rounds away from zero to
     // 2 -> 2/3. Column 1 peaks at 4.0 (scale 4/3): -2.0 -> -1.5 -> -2 -> -8/3. Vectors stay as they are.
-    let pack = Writer::new(vec![f32_tensor("w", &[2, 2], &[1.0, -2.0, 0.5, 4.0]), f32_tensor("b", &[3], &[0.1, -0.2, 0.3])])
-        .into_bytes()
-        .unwrap()
-        .to_vec();
-    let quantized = quantize_graph(&pack, 3).unwrap();
+    let pack = |param_ids: [u64; 2]| {
+        let tensors = vec![f32_tensor("w", &[2, 2], &[1.0, -2.0, 0.5, 4.0], param_ids[0]), f32_tensor("b", &[3], &[0.1, -0.2, 0.3], param_ids[1])];
+        Writer::new(tensors).into_bytes().unwrap().to_vec()
+    };
+    let quantized = quantize_graph(&pack([1, 2]), 3).unwrap();
+    // Builds give the same weights other random parameter ids: the shipped bytes (and their sha256) must
+    // not change with them.
+    assert!(quantize_graph(&pack([3, 4]), 3).unwrap() == quantized, "other parameter ids, other bytes");
     let restored = dequantize_graph(quantized).unwrap();
     let expected = [1.0, -8.0 / 3.0, 2.0 / 3.0, 4.0];
     for (got, want) in read_f32(&restored, "w").iter().zip(expected) {
@@ -122,4 +125,25 @@ fn damaged_quantized_files_are_refused_with_the_reason() {
     let mut truncated = assets.clone();
     truncated.word_embeddings.truncate(truncated.word_embeddings.len() / 2);
     assert!(matches!(Classifier::load(&truncated, &Device::flex()), Err(LoadError::WordEmbeddings(_))));
+}
+
+#[test]
+fn a_model_folder_without_quantization_ships_its_weights_as_they_are() {
+    let full = ModelAssets::full_precision(GraphKind::Tiny).unwrap();
+    let mut config: serde_json::Value = serde_json::from_slice(&full.config).unwrap();
+    config.as_object_mut().unwrap().remove("quantization");
+    let plain = ModelAssets { config: serde_json::to_vec(&config).unwrap(), ..full.clone() };
+    let site = plain.clone().for_site().unwrap();
+    assert!(site.weights == full.weights && site.word_embeddings == full.word_embeddings, "nothing quantized");
+    assert_eq!(site.files()[2].0, "word_embeddings.f16");
+    // Through a site folder, as the page reads it.
+    let dir = std::env::temp_dir().join(format!("gradlens-plain-site-{}", std::process::id()));
+    let manifest = write_site_folder(&site, &dir).unwrap();
+    let files = manifest.files.iter().map(|f| (f.name.clone(), f.content(std::fs::read(dir.join(f.transfer_name())).unwrap()).unwrap())).collect();
+    let read = assets_from_files(files).unwrap();
+    let (a, b) = (Classifier::load(&read, &Device::flex()).unwrap(), Classifier::load(&full, &Device::flex()).unwrap());
+    let ids = a.encode("A gorgeous, witty movie.").unwrap().ids;
+    let diff: f32 = (a.forward_batch(&a.batch(&[&ids])).logits - b.forward_batch(&b.batch(&[&ids])).logits).abs().max().into_scalar();
+    assert_eq!(diff, 0.0, "the same model");
+    std::fs::remove_dir_all(&dir).unwrap();
 }
