@@ -7,8 +7,8 @@
 //! the rest of the workspace changes.
 
 use burn::prelude::*;
-use burn::tensor::Bytes;
-use burn_store::{BurnpackStore, ModuleSnapshot};
+use burn_store::ModuleSnapshot;
+use burn_store::burn_pack::Tensor as PackTensor;
 
 #[allow(clippy::all, unused)]
 mod site {
@@ -95,9 +95,7 @@ pub struct GraphOutputs {
 /// Why weights could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum GraphLoadError {
-    #[error("the weight file is not a readable Burnpack file for the {kind} graph: {reason}")]
-    Unreadable { kind: &'static str, reason: String },
-    #[error("the weight file does not fit the {kind} graph: {reason}")]
+    #[error("the weights do not fit the {kind} graph: {reason}")]
     Mismatch { kind: &'static str, reason: String },
 }
 
@@ -109,17 +107,15 @@ pub enum ClassifierGraph {
 }
 
 impl ClassifierGraph {
-    /// Builds the graph of `kind` on `device` and loads its weights from Burnpack bytes. Every tensor of
-    /// the graph must be present with its shape: a truncated or foreign file is an error, not a panic.
-    pub fn from_bytes(kind: GraphKind, bytes: Vec<u8>, device: &Device) -> Result<Self, GraphLoadError> {
-        let mut store = BurnpackStore::from_bytes(Some(Bytes::from_bytes_vec(bytes)));
+    /// Builds the graph of `kind` on `device` with these weights (a Burnpack's tensors, by name). Every
+    /// tensor of the graph must be present with its shape and type: foreign weights are an error, not a
+    /// panic.
+    pub fn from_tensors(kind: GraphKind, tensors: Vec<PackTensor>, device: &Device) -> Result<Self, GraphLoadError> {
         let name = kind.name();
         macro_rules! load {
             ($module:ident, $variant:ident) => {{
                 let mut model = $module::Model::new(device);
-                let result = model
-                    .load_from(&mut store)
-                    .map_err(|e| GraphLoadError::Unreadable { kind: name, reason: e.to_string() })?;
+                let result = model.apply(tensors, None, None, false);
                 if !result.errors.is_empty() || !result.missing.is_empty() || !result.unused.is_empty() {
                     return Err(GraphLoadError::Mismatch { kind: name, reason: result.to_string() });
                 }

@@ -63,8 +63,8 @@ impl Classifier {
         let (vocab, hidden) = (config.vocab_size, config.hidden_size);
         let table = weights::table_values(&assets.word_embeddings, vocab, hidden).map_err(LoadError::WordEmbeddings)?;
         let word_embeddings = Tensor::from_data(TensorData::new(table, [vocab, hidden]), device);
-        let graph_weights = weights::dequantize_graph(assets.weights.clone()).map_err(LoadError::Weights)?;
-        let graph = ClassifierGraph::from_bytes(kind, graph_weights, device)?.no_grad();
+        let graph_weights = weights::graph_tensors(assets.weights.clone()).map_err(LoadError::Weights)?;
+        let graph = ClassifierGraph::from_tensors(kind, graph_weights, device)?.no_grad();
         Ok(Self { config, encoder, word_embeddings, graph, device: device.clone() })
     }
 

@@ -8,8 +8,8 @@
 //!
 //! Quantized tensors sit in an ordinary Burnpack: the `i8` values under the tensor's own name, its scales
 //! beside it under `NAME#scale`, shaped `[rows, 1]` (per row) or `[1, cols]` (per column), so that the
-//! scales broadcast over the values as written. Loading turns every such pair back into f32, so the
-//! model code never sees quantized tensors: on burn's CPU backend a quantized matmul would dequantize on
+//! scales broadcast over the values as written. Loading turns every such pair back into f32 tensors that
+//! burn applies to the graph directly, so the model code never sees quantized tensors: on burn's CPU backend a quantized matmul would dequantize on
 //! every call, which costs more time than the 44 MB of f32 weights cost memory.
 
 use burn::tensor::{Bytes, DType};
@@ -49,6 +49,16 @@ enum ScaleAxis {
     Column,
 }
 
+impl ScaleAxis {
+    /// The scale that value `i` of a row-major matrix with `cols` columns uses.
+    fn scale_of(self, i: usize, cols: usize) -> usize {
+        match self {
+            ScaleAxis::Row => i / cols,
+            ScaleAxis::Column => i % cols,
+        }
+    }
+}
+
 /// True when `bytes` are a Burnpack file (rather than a raw f16 table).
 pub fn is_burnpack(bytes: &[u8]) -> bool {
     bytes.starts_with(&MAGIC_NUMBER.to_le_bytes())
@@ -59,7 +69,7 @@ pub fn is_burnpack(bytes: &[u8]) -> bool {
 /// ids of the build's file are left out: loading matches tensors by name.
 pub fn quantize_graph(burnpack: &[u8], bits: u8) -> Result<Vec<u8>, WeightsError> {
     let mut out = Vec::new();
-    for tensor in read_pack(burnpack)? {
+    for tensor in read_pack(burnpack.to_vec())? {
         let dims = tensor.shape.to_vec();
         let is_matrix = tensor.dtype == DType::F32 && dims.len() == 2 && dims[0] > 1 && dims[1] > 1;
         if !is_matrix {
@@ -79,21 +89,10 @@ pub fn quantize_table(f16_table: &[u8], vocab: usize, hidden: usize, bits: u8) -
     write_pack(Vec::from(quantized_tensors(TABLE_NAME, &values, [vocab, hidden], ScaleAxis::Row, bits)?), bits)
 }
 
-/// A Burnpack with every quantized tensor turned back into f32 (the others as they are), as Burnpack
-/// bytes that burn loads into the graph. A pack without quantized tensors is returned unchanged.
-pub fn dequantize_graph(burnpack: Vec<u8>) -> Result<Vec<u8>, WeightsError> {
-    let tensors = read_pack(&burnpack)?;
-    if !tensors.iter().any(|t| t.dtype == DType::I8 || t.name.ends_with(SCALE_SUFFIX)) {
-        return Ok(burnpack);
-    }
-    let tensors = dequantized(tensors)?
-        .into_iter()
-        .map(|(name, shape, values, param_id)| {
-            let bytes = values.iter().flat_map(|v| v.to_le_bytes()).collect();
-            PackTensor::new(name, DType::F32, shape, param_id, Bytes::from_bytes_vec(bytes))
-        })
-        .collect();
-    Writer::new(tensors).into_bytes().map(|b| b.to_vec()).map_err(|e| WeightsError::Unreadable(e.to_string()))
+/// A graph's weights as tensors burn applies to the graph: quantized pairs turned back into f32, every
+/// other tensor as it is. Takes the bytes over, so that reading them copies nothing.
+pub fn graph_tensors(burnpack: Vec<u8>) -> Result<Vec<PackTensor>, WeightsError> {
+    dequantized(read_pack(burnpack)?)
 }
 
 /// The word-embedding table's values, row-major `[vocab, hidden]`, from either of its stored forms: a
@@ -102,9 +101,9 @@ pub fn table_values(bytes: &[u8], vocab: usize, hidden: usize) -> Result<Vec<f32
     if !is_burnpack(bytes) {
         return f16_table_values(bytes, vocab, hidden);
     }
-    let mut tensors = dequantized(read_pack(bytes)?)?;
+    let mut tensors = dequantized(read_pack(bytes.to_vec())?)?;
     match tensors.pop() {
-        Some((name, shape, values, _)) if tensors.is_empty() && name == TABLE_NAME && shape == [vocab, hidden] => Ok(values),
+        Some(table) if tensors.is_empty() && table.name == TABLE_NAME && table.shape.to_vec() == [vocab, hidden] => f32_values(&table),
         _ => Err(WeightsError::Tensor {
             name: TABLE_NAME.into(),
             reason: format!("the file does not hold one {vocab} x {hidden} table"),
@@ -112,20 +111,17 @@ pub fn table_values(bytes: &[u8], vocab: usize, hidden: usize) -> Result<Vec<f32
     }
 }
 
-/// (name, shape, f32 values, param id) of every tensor, quantized pairs dequantized.
-type Dequantized = (String, Vec<usize>, Vec<f32>, Option<u64>);
-
-fn dequantized(tensors: Vec<PackTensor>) -> Result<Vec<Dequantized>, WeightsError> {
+/// Every tensor but the scales, each i8 one with scales turned back into f32.
+fn dequantized(tensors: Vec<PackTensor>) -> Result<Vec<PackTensor>, WeightsError> {
     let (scales, values): (Vec<_>, Vec<_>) = tensors.into_iter().partition(|t| t.name.ends_with(SCALE_SUFFIX));
     let mut scales: std::collections::HashMap<String, PackTensor> =
         scales.into_iter().map(|t| (t.name.trim_end_matches(SCALE_SUFFIX).to_owned(), t)).collect();
     let mut out = Vec::with_capacity(values.len());
     for tensor in values {
-        let dims = tensor.shape.to_vec();
         let error = |reason: String| WeightsError::Tensor { name: tensor.name.clone(), reason };
-        let f32s = match (tensor.dtype, scales.remove(&tensor.name)) {
-            (DType::F32, None) => f32_values(&tensor)?,
+        match (tensor.dtype, scales.remove(&tensor.name)) {
             (DType::I8, Some(scale)) => {
+                let dims = tensor.shape.to_vec();
                 let [rows, cols] = dims[..] else { return Err(error(format!("quantized with shape {dims:?}"))) };
                 let axis = match scale.shape.to_vec()[..] {
                     [r, 1] if r == rows => ScaleAxis::Row,
@@ -133,14 +129,17 @@ fn dequantized(tensors: Vec<PackTensor>) -> Result<Vec<Dequantized>, WeightsErro
                     ref other => return Err(error(format!("scales of shape {other:?} for {rows} x {cols} values"))),
                 };
                 let q = tensor.to_bytes().map_err(|e| error(e.to_string()))?;
-                dequantize(&q, &f32_values(&scale)?, cols, axis)
+                if q.len() != rows * cols {
+                    return Err(error(format!("{} values for shape {dims:?}", q.len())));
+                }
+                let values = dequantize(&q, &f32_values(&scale)?, cols, axis);
+                let bytes = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+                out.push(PackTensor::new(tensor.name, DType::F32, dims, tensor.param_id, Bytes::from_bytes_vec(bytes)));
             }
-            (dtype, scale) => return Err(error(format!("{dtype:?} values {} scales", if scale.is_some() { "with" } else { "without" }))),
-        };
-        if f32s.len() != dims.iter().product::<usize>() {
-            return Err(error(format!("{} values for shape {dims:?}", f32s.len())));
+            (DType::I8, None) => return Err(error("I8 values without scales".into())),
+            (dtype, Some(_)) => return Err(error(format!("{dtype:?} values with scales"))),
+            (_, None) => out.push(tensor),
         }
-        out.push((tensor.name, dims, f32s, tensor.param_id));
     }
     if let Some(name) = scales.into_keys().next() {
         return Err(WeightsError::Tensor { name, reason: "scales without values".into() });
@@ -173,10 +172,7 @@ fn quantized_tensors(
 
 /// Row-major `values` with `cols` columns -> (values in `±(2^(bits-1) - 1)`, one scale per row or column).
 fn quantize(values: &[f32], cols: usize, axis: ScaleAxis, bits: u8) -> (Vec<i8>, Vec<f32>) {
-    let group = |i: usize| match axis {
-        ScaleAxis::Row => i / cols,
-        ScaleAxis::Column => i % cols,
-    };
+    let group = |i: usize| axis.scale_of(i, cols);
     let groups = match axis {
         ScaleAxis::Row => values.len() / cols,
         ScaleAxis::Column => cols,
@@ -195,20 +191,11 @@ fn quantize(values: &[f32], cols: usize, axis: ScaleAxis, bits: u8) -> (Vec<i8>,
 }
 
 fn dequantize(q: &[u8], scales: &[f32], cols: usize, axis: ScaleAxis) -> Vec<f32> {
-    q.iter()
-        .enumerate()
-        .map(|(i, &v)| {
-            let scale = match axis {
-                ScaleAxis::Row => scales[i / cols],
-                ScaleAxis::Column => scales[i % cols],
-            };
-            v as i8 as f32 * scale
-        })
-        .collect()
+    q.iter().enumerate().map(|(i, &v)| v as i8 as f32 * scales[axis.scale_of(i, cols)]).collect()
 }
 
-fn read_pack(bytes: &[u8]) -> Result<Vec<PackTensor>, WeightsError> {
-    Reader::from_bytes(Bytes::from_bytes_vec(bytes.to_vec()))
+fn read_pack(bytes: Vec<u8>) -> Result<Vec<PackTensor>, WeightsError> {
+    Reader::from_bytes(Bytes::from_bytes_vec(bytes))
         .and_then(Reader::into_tensors)
         .map_err(|e| WeightsError::Unreadable(e.to_string()))
 }
