@@ -14,7 +14,8 @@ use burn_onnx::{LoadStrategy, ModelGen};
 const FIXTURES: [(&str, &str); 2] = [("tiny/classifier.onnx", "tiny"), ("tiny/randomised_top.onnx", "tiny_randomised_top")];
 
 fn main() {
-    let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models");
+    // At run time: a build script binary may be reused from a checkout at another path.
+    let models = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR")).join("../../models");
     println!("cargo:rerun-if-env-changed=GRADLENS_MODEL_DIR");
     let site = match std::env::var_os("GRADLENS_MODEL_DIR") {
         Some(dir) => PathBuf::from(dir),

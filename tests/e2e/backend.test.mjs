@@ -13,6 +13,8 @@ after(() => site?.close());
 
 const methods = (page) => page.locator(".method").evaluateAll((els) => els.map((e) => e.dataset.method));
 const words = (page) => page.locator(".method .word").allTextContents();
+/** Each word's score as the page shows it (4 decimals). */
+const scores = (page) => page.locator(".method .word").evaluateAll((els) => els.map((e) => parseFloat(e.dataset.score)));
 const probability = async (page, label) =>
   parseFloat(await page.locator(`.bar[data-label="${label}"] span`).last().textContent());
 
@@ -72,6 +74,7 @@ test("with WebGPU (SwiftShader here) the page stays on the CPU, can switch, and 
     await explain(page, text);
     const cpu = await probability(page, "negative");
     const cpuWords = await words(page);
+    const cpuScores = await scores(page);
 
     // The CPU build has no WebGPU runtime: the page reopens in the build that has, keeping text and methods.
     await page.locator("#backend").selectOption("webgpu");
@@ -83,6 +86,11 @@ test("with WebGPU (SwiftShader here) the page stays on the CPU, can switch, and 
     await explain(page, text, 600_000);
     assert.deepEqual(await methods(page), ["saliency"]);
     assert.deepEqual(await words(page), cpuWords);
+    // The same scores on both backends, to the page's 4 decimals and 2% of the largest.
+    const gpuScores = await scores(page);
+    const largest = Math.max(...cpuScores.map(Math.abs));
+    assert.ok(largest > 0.01, `scores to compare: ${cpuScores}`);
+    cpuScores.forEach((cpu, i) => assert.ok(Math.abs(gpuScores[i] - cpu) <= 2e-4 + 0.02 * largest, `word ${i}: WebGPU ${gpuScores[i]}, CPU ${cpu}`));
     assert.ok(Math.abs((await probability(page, "negative")) - cpu) <= 0.1, "WebGPU and CPU give the same prediction");
     await page.close();
   } finally {

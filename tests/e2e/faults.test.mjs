@@ -47,3 +47,12 @@ test("a text longer than the model reads is explained from its beginning, and th
   assert.deepEqual(words.slice(0, 4), ["The", "first", "act", "is"]);
   await page.close();
 });
+
+test("the test server serves nothing outside its root, however the path is spelled", async () => {
+  // dist/ sits in the repository: "../Cargo.toml" from it is a file that exists.
+  for (const path of ["/..%2fCargo.toml", "/model/..%2f..%2fCargo.toml", "/%2e%2e%2fCargo.toml"]) {
+    const response = await fetch(site.origin + path);
+    assert.equal(response.status, 403, path);
+  }
+  assert.equal((await fetch(site.origin + "/model/config.json")).status, 200);
+});

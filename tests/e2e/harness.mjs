@@ -2,7 +2,7 @@
 // Debian's Chromium started the way this machine needs, and page helpers.
 import { createServer } from "node:http";
 import { readFile, stat } from "node:fs/promises";
-import { extname, join, normalize } from "node:path";
+import { extname, resolve, sep } from "node:path";
 import { gzipSync } from "node:zlib";
 import { chromium } from "playwright-core";
 
@@ -29,7 +29,10 @@ export async function serveDist({ roots = { "/": DIST }, pages = {} } = {}) {
     const prefix = prefixes.find((p) => url.startsWith(p));
     if (prefix === undefined) return res.writeHead(404).end();
     const rest = url.slice(prefix.length);
-    const file = join(roots[prefix], rest === "" || rest.endsWith("/") ? join(rest, "index.html") : normalize(rest));
+    // Only files under the root: "%2e%2e/" decodes to "../" after the URL parser has removed dot segments.
+    const root = resolve(roots[prefix]);
+    const file = resolve(root, `.${sep}${rest === "" || rest.endsWith("/") ? `${rest}index.html` : rest}`);
+    if (!file.startsWith(root + sep)) return res.writeHead(403).end();
     try {
       const body = await readFile(file);
       const info = await stat(file);

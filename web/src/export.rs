@@ -1,15 +1,9 @@
 //! Exports of an explanation, made in the tab and saved through a Blob URL: nothing goes over the network.
 //! The HTML and SVG come from gradlens-render, the same code as the CLI's `--format html-fragment|svg`.
 
-use gradlens_attribution::Explanation;
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::loading::js_error;
-
-/// The explanation restricted to the attribution at `index` (for one method's export).
-pub fn only(explanation: &Explanation, index: usize) -> Explanation {
-    Explanation { attributions: vec![explanation.attributions[index].clone()], ..explanation.clone() }
-}
 
 /// The file name for `what` (a method or "all") in `extension`.
 pub fn file_name(what: &str, extension: &str) -> String {

@@ -6,14 +6,14 @@ mod backend;
 mod export;
 mod loading;
 mod offline;
-mod report;
+mod runner;
 mod store;
 mod view;
 mod widget;
 
 use std::rc::Rc;
 
-use gradlens_attribution::Target;
+use gradlens_attribution::{Explanation, Method, Stage};
 use gradlens_model::Classifier;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -21,7 +21,7 @@ use wasm_bindgen::JsCast;
 
 use crate::backend::{Backend, WebGpuSupport};
 use crate::loading::Progress;
-use crate::report::{OFFERED, PICKED, Report, Request, Runner, Step, Stopped};
+use crate::runner::{Failure, PICKED, Runner, page_metrics, request};
 use crate::widget::{Widget, WidgetOptions};
 
 /// The page's own folder: the model is fetched from `model/` beside it.
@@ -48,8 +48,8 @@ fn App() -> impl IntoView {
     });
     let runner = Runner::new();
     let surrogate = RwSignal::new_local(None::<Rc<gradlens_surrogate::Report>>);
-    let step = RwSignal::new(None::<Step>);
-    let report = RwSignal::new_local(None::<Result<Rc<Report>, String>>);
+    let step = RwSignal::new(None::<Stage>);
+    let report = RwSignal::new_local(None::<Result<Rc<Explanation>, String>>);
     // Changes only when work starts or ends, so that what depends on it is not redrawn at every step.
     let busy = Memo::new(move |_| step.with(Option::is_some));
     // Requests that ran to the end (a report or an error), for tests and assistive technology.
@@ -98,27 +98,27 @@ fn App() -> impl IntoView {
 
     let run = move || {
         let Some(m) = model.get_untracked() else { return };
-        step.set(Some(Step::default()));
-        let request = Request {
-            text: text.get_untracked(),
-            methods: picked.get_untracked(),
-            target: Target::Predicted,
-            metrics: report::metrics(),
-            grad_sam_map: true,
+        let request = match request(&m, text.get_untracked(), &picked.get_untracked(), None, page_metrics()) {
+            Ok(request) => request,
+            Err(e) => {
+                report.set(Some(Err(e.message().to_owned())));
+                finished.update(|n| *n += 1);
+                return;
+            }
         };
+        step.set(Some(Stage { done: 0, total: 1, method: None, metrics: false }));
         spawn_local(async move {
-            let Some(result) = runner.explain(&m, &request, move |s| step.set(Some(s))).await else { return };
+            let Some(result) = runner.explain(&m, &request, move |s| step.set(Some(s)), |_| {}).await else { return };
             step.set(None);
             finished.update(|n| *n += 1);
             match result {
-                Ok(r) => report.set(Some(Ok(Rc::new(r)))),
-                Err(Stopped::Superseded) => {}
-                Err(Stopped::Input(e)) => report.set(Some(Err(e))),
-                Err(Stopped::Device(e)) if backend.get_untracked() == Some(Backend::WebGpu) => {
+                Ok(e) => report.set(Some(Ok(Rc::new(e)))),
+                Err(Failure::Input(e)) => report.set(Some(Err(e))),
+                Err(Failure::Device(e)) if backend.get_untracked() == Some(Backend::WebGpu) => {
                     use_backend(Backend::Cpu, format!("the WebGPU device failed ({e}); switched to the CPU"));
                     report.set(Some(Err("WebGPU failed while explaining; the page switched to the CPU backend. Click Explain again.".into())));
                 }
-                Err(Stopped::Device(e)) => report.set(Some(Err(e))),
+                Err(Failure::Device(e)) => report.set(Some(Err(e))),
             }
         });
     };
@@ -136,7 +136,7 @@ fn App() -> impl IntoView {
             };
         }
         if let Some(s) = step.get() {
-            return format!("Explaining: {} ({} of {} steps)…", s.doing, s.done, s.total);
+            return format!("Explaining: {s} ({} of {} steps)…", s.done, s.total);
         }
         let notes = progress.with(|p| p.notes.join(" "));
         format!("Model loaded. It runs inside this tab: your text never leaves it. {notes}").trim_end().to_owned()
@@ -204,9 +204,10 @@ fn App() -> impl IntoView {
         })
     };
 
-    let method_picker = OFFERED
+    let method_picker = Method::all_defaults()
         .iter()
-        .map(|&name| {
+        .map(|m| {
+            let name = m.name();
             let checked = move || picked.with(|p| p.iter().any(|m| m == name));
             let toggle = move |_| {
                 picked.update(|p| {
@@ -272,7 +273,7 @@ fn App() -> impl IntoView {
                 None => ().into_any(),
                 Some(Err(e)) => view! { <p class="error" role="alert">{e.clone()}</p> }.into_any(),
                 Some(Ok(r)) => {
-                    let e = &r.explanation;
+                    let e = r;
                     view! {
                         <section class="prediction" aria-label="prediction">
                             {e.truncated.then(|| view! { <p class="note">{format!("The text was longer than the model reads ({} tokens): only its beginning was used.", max_len())}</p> })}
@@ -284,7 +285,7 @@ fn App() -> impl IntoView {
                                 </div>
                             }).collect_view()}
                         </section>
-                        {view::report_view(r)}
+                        {view::explanation_view(r)}
                     }.into_any()
                 }
             })}

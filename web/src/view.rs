@@ -1,71 +1,61 @@
-//! Rendering a [`Report`]: the words of the text coloured by each method's scores, a legend, the
+//! Rendering an [`Explanation`]: the words of the text coloured by each method's scores, a legend, the
 //! metric values and the deletion / insertion curves.
 
-use gradlens_attribution::metrics::MetricValue;
-use gradlens_attribution::{Attribution, Explanation};
-use gradlens_render::chart::{Series, heatmap, line_chart};
+use gradlens_attribution::{Attribution, Explanation, MetricValue, Segment};
+use gradlens_render::chart::{Curve, heatmap};
 use gradlens_render::color::{normalise, rgb, text_on};
 use std::rc::Rc;
 
 use leptos::prelude::*;
 
-use crate::export::{download, file_name, only};
-use crate::report::{Report, metrics};
+use crate::export::{download, file_name};
+use crate::runner::page_metrics;
 
 /// The text with each word's background coloured by its score (blue supports, red opposes), the score
 /// in the word's tooltip and accessible name.
-pub fn highlighted(explanation: &Explanation, attribution: &Attribution) -> Vec<AnyView> {
-    let text = &explanation.text;
-    let mut pieces = Vec::new();
-    let mut cursor = 0;
-    let shades = normalise(&attribution.word_scores);
-    for ((word, &score), &shade) in explanation.words.iter().zip(&attribution.word_scores).zip(&shades) {
-        pieces.push(text[cursor..word.start].to_owned().into_any());
-        let (bg, fg) = (rgb(shade), text_on(rgb(shade)));
-        let style = format!("background:rgb({},{},{});color:rgb({},{},{})", bg.0, bg.1, bg.2, fg.0, fg.1, fg.2);
-        let value = format!("{score:+.4}");
-        pieces.push(
-            view! {
-                <span class="word" style=style title=value.clone() data-score=value.clone() tabindex="0"
-                    aria-label=format!("{}: {value}", word.text)>{word.text.clone()}</span>
+pub fn highlighted(explanation: &Explanation, word_scores: &[f32]) -> Vec<AnyView> {
+    let shades = normalise(word_scores);
+    explanation
+        .segments(word_scores)
+        .map(|segment| match segment {
+            Segment::Gap(gap) => gap.to_owned().into_any(),
+            Segment::Word { index, text, score } => {
+                let (bg, fg) = (rgb(shades[index]), text_on(rgb(shades[index])));
+                let style = format!("background:rgb({},{},{});color:rgb({},{},{})", bg.0, bg.1, bg.2, fg.0, fg.1, fg.2);
+                let value = format!("{score:+.4}");
+                view! {
+                    <span class="word" style=style title=value.clone() data-score=value.clone() tabindex="0"
+                        aria-label=format!("{text}: {value}")>{text.to_owned()}</span>
+                }
+                .into_any()
             }
-            .into_any(),
-        );
-        cursor = word.end;
-    }
-    pieces.push(text[cursor..].to_owned().into_any());
-    pieces
+        })
+        .collect()
 }
 
 /// For methods that read several parts of the model: the words as each part reads them, with the
 /// part's score (its meaning is in the conventions).
 fn readings(explanation: &Explanation, attribution: &Attribution) -> Option<AnyView> {
-    if attribution.readings.is_empty() {
-        return None;
-    }
-    let meaning = attribution.conventions.get("reading_score").and_then(|v| v.as_str()).unwrap_or("score").to_owned();
-    let rows = attribution
-        .readings
+    let diagnostics = &attribution.diagnostics;
+    let readings = diagnostics.readings.as_ref()?;
+    let meaning = readings.score_meaning.clone();
+    let rows = readings
+        .parts
         .iter()
         .map(|reading| {
-            let part = Attribution {
-                token_scores: reading.token_scores.clone(),
-                word_scores: explanation.word_scores(&reading.token_scores),
-                readings: Vec::new(),
-                ..attribution.clone()
-            };
+            let word_scores = explanation.word_scores(&reading.token_scores);
             view! {
                 <li class="reading" data-label=reading.label.clone() data-score=format!("{:.4}", reading.score)>
                     <span class="reading-name" title=meaning.clone()>{format!("{} · {:.3}", reading.label, reading.score)}</span>
-                    <span class="highlighted">{highlighted(explanation, &part)}</span>
+                    <span class="highlighted">{highlighted(explanation, &word_scores)}</span>
                 </li>
             }
         })
         .collect_view();
     // Label-free scores of the encoder on this text (representation attribution).
-    let encoder = ["informativeness", "disentanglement"]
+    let encoder = [("informativeness", diagnostics.informativeness), ("disentanglement", diagnostics.disentanglement)]
         .iter()
-        .filter_map(|&name| attribution.conventions.get(name).and_then(|v| v.as_f64()).map(|v| format!("{name} {v:.3}")))
+        .filter_map(|(name, v)| v.map(|v| format!("{name} {v:.3}")))
         .collect::<Vec<_>>();
     let encoder = (!encoder.is_empty()).then(|| view! { <p class="encoder-scores">{format!("Encoder on this text: {}", encoder.join(" · "))}</p> });
     let summary = format!("Every part ({meaning})");
@@ -90,20 +80,6 @@ fn metric_cells(values: &[MetricValue]) -> AnyView {
     values.iter().map(|v| view! { <td data-metric=v.metric.clone()>{format!("{:.3}", v.value)}</td> }).collect_view().into_any()
 }
 
-fn curves(report: &Report, metric: &str, title: &str, x_label: &str) -> String {
-    let series: Vec<Series> = report
-        .explanation
-        .attributions
-        .iter()
-        .zip(&report.metrics)
-        .filter_map(|(a, values)| {
-            let curve = values.iter().find(|v| v.metric == metric)?.curve.as_ref()?;
-            Some(Series { name: a.method.clone(), points: curve.iter().map(|p| (p.fraction, p.probability)).collect() })
-        })
-        .collect();
-    line_chart(title, x_label, "p(predicted class)", &series)
-}
-
 /// A button that downloads what `make` returns.
 fn export_button(label: &'static str, name: String, mime: &'static str, make: impl Fn() -> String + 'static) -> AnyView {
     let save = move |_| {
@@ -114,22 +90,21 @@ fn export_button(label: &'static str, name: String, mime: &'static str, make: im
     view! { <button type="button" class="export" data-export=label on:click=save>{label}</button> }.into_any()
 }
 
-pub fn report_view(report: &Rc<Report>) -> AnyView {
-    let explanation = &report.explanation;
+pub fn explanation_view(explanation: &Rc<Explanation>) -> AnyView {
     let label = explanation.model.labels[explanation.predicted].clone();
     let rows = explanation
         .attributions
         .iter()
         .enumerate()
         .map(|(i, a)| {
-            let one = only(explanation, i);
+            let one = explanation.only(i);
             let fragment = gradlens_render::html::fragment(&one, &one.attributions[0]);
             let picture = gradlens_render::highlight::svg(&one);
-            let gap = a.completeness.map(|c| format!(" · completeness gap {:.1}%", 100.0 * c.relative_gap)).unwrap_or_default();
+            let gap = a.diagnostics.completeness.map(|c| format!(" · completeness gap {:.1}%", 100.0 * c.relative_gap)).unwrap_or_default();
             view! {
                 <div class="method" data-method=a.method.clone()>
                     <h3>{a.method.replace('_', " ")}<small>{format!(" · {:.2} s{gap}", a.seconds)}</small></h3>
-                    <p class="highlighted">{highlighted(explanation, a)}</p>
+                    <p class="highlighted">{highlighted(explanation, &a.word_scores)}</p>
                     {readings(explanation, a)}
                     <p class="exports">
                         "Export: "
@@ -140,7 +115,42 @@ pub fn report_view(report: &Rc<Report>) -> AnyView {
             }
         })
         .collect_view();
-    let infos: Vec<_> = metrics().iter().map(|m| m.info()).collect();
+    let faithfulness = explanation.attributions.iter().any(|a| !a.metrics.is_empty()).then(|| faithfulness_view(explanation));
+    let map = explanation.attributions.iter().find_map(|a| a.diagnostics.token_map.as_ref()).map(|map| {
+        let tokens: Vec<String> = explanation.tokens.iter().map(|t| t.text.clone()).collect();
+        let svg = heatmap("Grad-SAM", &tokens, &tokens, map);
+        view! {
+            <details class="attention-map">
+                <summary>"Grad-SAM map: mean over layers and heads of ReLU(A ⊙ dF/dA); row attends to column"</summary>
+                <figure class="chart" data-chart="grad-sam" inner_html=svg></figure>
+            </details>
+        }
+    });
+    view! {
+        <section class="explanation" aria-label="explanation">
+            {legend(&label)}
+            <p class="exports">
+                "Export every method: "
+                {export_button("JSON", file_name("explanation", "json"), "application/json", {
+                    let e = explanation.clone();
+                    move || e.to_json()
+                })}
+                {export_button("SVG", file_name("all", "svg"), "image/svg+xml", {
+                    let e = explanation.clone();
+                    move || gradlens_render::highlight::svg(&e)
+                })}
+            </p>
+            {rows}
+        </section>
+        {faithfulness}
+        {map}
+    }
+    .into_any()
+}
+
+/// The metric table and the curves, once the metrics are in.
+fn faithfulness_view(explanation: &Explanation) -> AnyView {
+    let infos: Vec<_> = page_metrics().iter().map(|m| m.info()).collect();
     let header = infos
         .iter()
         .map(|i| view! { <th title=i.description.clone()>{format!("{} {}", i.name.replace('_', " "), if i.lower_is_better { "↓" } else { "↑" })}</th> })
@@ -148,48 +158,23 @@ pub fn report_view(report: &Rc<Report>) -> AnyView {
     let table_rows = explanation
         .attributions
         .iter()
-        .zip(&report.metrics)
-        .map(|(a, values)| view! { <tr><th scope="row">{a.method.replace('_', " ")}</th>{metric_cells(values)}</tr> })
+        .map(|a| view! { <tr><th scope="row">{a.method.replace('_', " ")}</th>{metric_cells(&a.metrics)}</tr> })
         .collect_view();
-    let tokens: Vec<String> = explanation.tokens.iter().map(|t| t.text.clone()).collect();
-    let map = heatmap("Grad-SAM", &tokens, &tokens, &report.grad_sam_map);
-    let deletion = curves(report, "deletion_area", "Deletion (lower is better)", "fraction of tokens removed");
-    let insertion = curves(report, "insertion_area", "Insertion (higher is better)", "fraction of tokens inserted");
+    let charts = Curve::ALL.map(|curve| (curve, curve.chart(&curve.series(explanation))));
+    let figures = charts.clone().map(|(curve, svg)| view! { <figure class="chart" data-chart=curve.key() inner_html=svg></figure> });
+    let exports = charts.map(|(curve, svg)| {
+        let label = if curve == Curve::Deletion { "deletion SVG" } else { "insertion SVG" };
+        export_button(label, file_name(curve.key(), "svg"), "image/svg+xml", move || svg.clone())
+    });
     view! {
-        <section class="explanation" aria-label="explanation">
-            {legend(&label)}
-            <p class="exports">
-                "Export every method: "
-                {export_button("JSON", file_name("explanation", "json"), "application/json", {
-                    let r = report.clone();
-                    move || serde_json::to_string_pretty(&r.explanation).expect("an explanation serialises")
-                })}
-                {export_button("SVG", file_name("all", "svg"), "image/svg+xml", {
-                    let r = report.clone();
-                    move || gradlens_render::highlight::svg(&r.explanation)
-                })}
-            </p>
-            {rows}
-        </section>
         <section class="faithfulness" aria-label="faithfulness">
             <h2>"Faithfulness"</h2>
             <div class="table-wrap">
                 <table><thead><tr><th>"method"</th>{header}</tr></thead><tbody>{table_rows}</tbody></table>
             </div>
-            <div class="charts">
-                <figure class="chart" data-chart="deletion" inner_html=deletion.clone()></figure>
-                <figure class="chart" data-chart="insertion" inner_html=insertion.clone()></figure>
-            </div>
-            <p class="exports">
-                "Export the curves: "
-                {export_button("deletion SVG", file_name("deletion", "svg"), "image/svg+xml", move || deletion.clone())}
-                {export_button("insertion SVG", file_name("insertion", "svg"), "image/svg+xml", move || insertion.clone())}
-            </p>
+            <div class="charts">{figures.into_iter().collect_view()}</div>
+            <p class="exports">"Export the curves: "{exports.into_iter().collect_view()}</p>
         </section>
-        <details class="attention-map">
-            <summary>"Grad-SAM map: mean over layers and heads of ReLU(A ⊙ dF/dA); row attends to column"</summary>
-            <figure class="chart" data-chart="grad-sam" inner_html=map></figure>
-        </details>
     }
     .into_any()
 }

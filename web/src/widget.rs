@@ -4,15 +4,15 @@
 
 use std::rc::Rc;
 
-use gradlens_attribution::Target;
+use gradlens_attribution::Explanation;
 use gradlens_attribution::metrics::Metric;
-use gradlens_render::chart::{Series, line_chart};
+use gradlens_render::chart::Curve;
 use html_escape::encode_double_quoted_attribute;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::backend::{self, Backend};
-use crate::report::{Report, Request, Runner, Stopped};
+use crate::runner::{Runner, request};
 use crate::view::{highlighted, legend};
 use crate::store;
 
@@ -62,15 +62,24 @@ impl WidgetOptions {
 
     /// The `<iframe>` snippet for these options, the page being at `page_url`.
     pub fn iframe(&self, page_url: &str) -> String {
-        let mut query = vec![("embed", String::new()), ("text", self.text.clone()), ("methods", self.methods.join(","))];
-        query.extend(self.target.clone().map(|t| ("target", t)));
-        query.extend(self.editable.then(|| ("editable", "true".into())));
-        query.extend(self.curve.then(|| ("curve", "true".into())));
-        let query: Vec<String> = query.iter().map(|(k, v)| if v.is_empty() { k.to_string() } else { format!("{k}={}", encode(v)) }).collect();
+        let query = web_sys::UrlSearchParams::new().expect("URLSearchParams exists in every browser");
+        query.append("embed", "");
+        query.append("text", &self.text);
+        query.append("methods", &self.methods.join(","));
+        if let Some(target) = &self.target {
+            query.append("target", target);
+        }
+        if self.editable {
+            query.append("editable", "true");
+        }
+        if self.curve {
+            query.append("curve", "true");
+        }
+        let src = format!("{page_url}?{}", String::from(query.to_string()));
         let height = 180 + 70 * self.methods.len() + if self.curve { 320 } else { 0 };
         format!(
-            r#"<iframe src="{page_url}?{}" title="GradLens explanation" width="640" height="{height}" style="border:1px solid #d5dae1;border-radius:6px" loading="lazy"></iframe>"#,
-            query.join("&amp;")
+            r#"<iframe src="{}" title="GradLens explanation" width="640" height="{height}" style="border:1px solid #d5dae1;border-radius:6px" loading="lazy"></iframe>"#,
+            encode_double_quoted_attribute(&src)
         )
     }
 
@@ -91,10 +100,6 @@ impl WidgetOptions {
     }
 }
 
-fn encode(value: &str) -> String {
-    String::from(js_sys::encode_uri_component(value)).replace('\'', "%27")
-}
-
 /// Styles of the widget, scoped by its class: an embedding page has none of the site's style sheet.
 const STYLE: &str = include_str!("../widget.css");
 
@@ -104,7 +109,7 @@ pub fn Widget(options: WidgetOptions) -> impl IntoView {
     let text = RwSignal::new(text);
     let model = RwSignal::new_local(None::<Rc<gradlens_model::Classifier>>);
     let status = RwSignal::new("Loading the model…".to_string());
-    let report = RwSignal::new_local(None::<Result<Rc<Report>, String>>);
+    let report = RwSignal::new_local(None::<Result<Rc<Explanation>, String>>);
     let runner = Runner::new();
     let running = RwSignal::new(false);
     let methods = StoredValue::new(methods);
@@ -113,33 +118,19 @@ pub fn Widget(options: WidgetOptions) -> impl IntoView {
 
     let run = move || {
         let Some(m) = model.get_untracked() else { return };
-        let labels = m.config().labels.clone();
-        let target = match target.get_value() {
-            None => Target::Predicted,
-            Some(label) => match labels.iter().position(|l| *l == label).or_else(|| label.parse().ok()) {
-                Some(class) => Target::Class(class),
-                None => {
-                    report.set(Some(Err(format!("no class called {label} (the classes are {})", labels.join(", ")))));
-                    return;
-                }
-            },
-        };
-        let request = Request {
-            text: text.get_untracked(),
-            methods: methods.get_value(),
-            target,
-            metrics: if curve { vec![Metric::DeletionArea] } else { Vec::new() },
-            grad_sam_map: false,
+        let metrics = if curve { vec![Metric::DeletionArea] } else { Vec::new() };
+        let request = match request(&m, text.get_untracked(), &methods.get_value(), target.get_value().as_deref(), metrics) {
+            Ok(request) => request,
+            Err(e) => {
+                report.set(Some(Err(e.message().to_owned())));
+                return;
+            }
         };
         running.set(true);
         spawn_local(async move {
-            let Some(result) = runner.explain(&m, &request, |_| {}).await else { return };
+            let Some(result) = runner.explain(&m, &request, |_| {}, |_| {}).await else { return };
             running.set(false);
-            match result {
-                Ok(r) => report.set(Some(Ok(Rc::new(r)))),
-                Err(Stopped::Superseded) => {}
-                Err(Stopped::Input(e) | Stopped::Device(e)) => report.set(Some(Err(e))),
-            }
+            report.set(Some(result.map(Rc::new).map_err(|e| e.message().to_owned())));
         });
     };
 
@@ -163,8 +154,7 @@ pub fn Widget(options: WidgetOptions) -> impl IntoView {
         report.with(|r| match r {
             None => ().into_any(),
             Some(Err(e)) => view! { <p class="gl-error" role="alert">{e.clone()}</p> }.into_any(),
-            Some(Ok(r)) => {
-                let e = &r.explanation;
+            Some(Ok(e)) => {
                 let predicted = &e.model.labels[e.predicted];
                 let rows = e
                     .attributions
@@ -173,22 +163,13 @@ pub fn Widget(options: WidgetOptions) -> impl IntoView {
                         view! {
                             <div class="method" data-method=a.method.clone()>
                                 <span class="gl-method">{a.method.replace('_', " ")}</span>
-                                <p class="highlighted">{highlighted(e, a)}</p>
+                                <p class="highlighted">{highlighted(e, &a.word_scores)}</p>
                             </div>
                         }
                     })
                     .collect_view();
                 let chart = curve.then(|| {
-                    let series: Vec<Series> = e
-                        .attributions
-                        .iter()
-                        .zip(&r.metrics)
-                        .filter_map(|(a, values)| {
-                            let points = values.first()?.curve.as_ref()?.iter().map(|p| (p.fraction, p.probability)).collect();
-                            Some(Series { name: a.method.clone(), points })
-                        })
-                        .collect();
-                    let svg = line_chart("Deletion (lower is better)", "fraction of tokens removed", "p(predicted class)", &series);
+                    let svg = Curve::Deletion.chart(&Curve::Deletion.series(e));
                     view! { <figure class="chart" data-chart="deletion" inner_html=svg></figure> }
                 });
                 view! {

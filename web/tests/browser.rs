@@ -46,7 +46,7 @@ async fn matches_references(device: Device) {
     // A path method end to end, with its own check: completeness.
     let input = ExplainedInput::new(&model, &sentences[0], Target::Predicted).await.unwrap();
     let ig = IntegratedGradients::default().attribute(&input).await.unwrap();
-    let gap = ig.completeness.expect("IG reports completeness").relative_gap;
+    let gap = ig.diagnostics.completeness.expect("IG reports completeness").relative_gap;
     assert!(gap < 0.05, "IG completeness gap {gap}");
 }
 

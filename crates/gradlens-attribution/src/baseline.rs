@@ -8,6 +8,7 @@ use crate::ExplainedInput;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Baseline {
     /// The [PAD] embedding at every word position (as in DIG's code).
     #[default]

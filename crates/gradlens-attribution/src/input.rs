@@ -15,6 +15,19 @@ pub enum Target {
     Class(usize),
 }
 
+impl Target {
+    /// The class called `label`, or numbered `label` (from 0), among the model's `labels`: how the
+    /// command line, the page and the widget name a class.
+    pub fn parse(label: &str, labels: &[String]) -> Result<Target, InputError> {
+        labels
+            .iter()
+            .position(|l| l == label)
+            .or_else(|| label.parse().ok().filter(|&i: &usize| i < labels.len()))
+            .map(Target::Class)
+            .ok_or_else(|| InputError::NoSuchLabel { label: label.to_owned(), labels: labels.join(", ") })
+    }
+}
+
 /// A text ready to be explained: its encoding, embeddings `[1, S, H]` and the model's prediction.
 pub struct ExplainedInput<'m> {
     pub model: &'m Classifier,
@@ -57,6 +70,8 @@ pub enum InputError {
     Device(#[from] DeviceError),
     #[error("class {class} does not exist: the model has {classes} classes ({labels})")]
     NoSuchClass { class: usize, classes: usize, labels: String },
+    #[error("no class called '{label}': the model's classes are {labels}")]
+    NoSuchLabel { label: String, labels: String },
 }
 
 impl<'m> ExplainedInput<'m> {

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 /// How the path integral is approximated with `steps` points.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum IntegrationRule {
     RiemannLeft,
     RiemannRight,

@@ -13,12 +13,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::ExplainedInput;
-use crate::explanation::Conventions;
+use gradlens_explanation::{Conventions, CurvePoint, MetricInfo, MetricValue};
 use crate::input::{DeviceError, argmax, read};
 
 /// How a token is taken out of the input.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Removal {
     /// Its id becomes [PAD]; positions stay.
     Replace,
@@ -44,33 +45,6 @@ impl Default for PerturbationOptions {
     fn default() -> Self {
         Self { removal: Removal::Delete, include_special_tokens: false, positive_only: false, batch_size: 64 }
     }
-}
-
-/// What a front end needs to show a metric.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct MetricInfo {
-    pub name: String,
-    pub description: String,
-    /// The values the metric can take.
-    pub range: (f32, f32),
-    pub lower_is_better: bool,
-}
-
-/// A point of a deletion or insertion curve: the fraction of candidate tokens removed (inserted), and `p_y`.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub struct CurvePoint {
-    pub fraction: f32,
-    pub probability: f32,
-}
-
-/// A metric's value on one explanation.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct MetricValue {
-    pub metric: String,
-    pub value: f32,
-    /// For the curve metrics: the curve whose area is `value`.
-    pub curve: Option<Vec<CurvePoint>>,
-    pub conventions: Conventions,
 }
 
 /// The faithfulness metrics of the methods doc.
@@ -206,7 +180,10 @@ pub async fn evaluate_all(
         .map(|(metric, plan)| {
             let values: Vec<f32> = plan.iter().map(|s| log_p[index[s.as_slice()]]).collect();
             let (value, curve) = metric.value(full_log_p, &values);
-            MetricValue { metric: metric.info().name, value, curve, conventions: metric.conventions(class, options) }
+            {
+                let info = metric.info();
+                MetricValue { metric: info.name, value, lower_is_better: info.lower_is_better, curve, conventions: metric.conventions(class, options) }
+            }
         })
         .collect())
 }

@@ -33,13 +33,14 @@ fn layer_saliency_equals_finite_differences_decoded_by_hand() {
     let input = ExplainedInput::new(&model, TEXT, Target::Predicted).block_on().unwrap();
     let out = LayerSaliency::default().attribute(&input).block_on().unwrap();
     let layers = model.config().num_layers;
-    assert_eq!(out.readings.len(), layers);
+    let readings = &out.diagnostics.readings.as_ref().expect("every layer's reading").parts;
+    assert_eq!(readings.len(), layers);
 
     let s = input.len();
     let words: Vec<usize> = (0..s).filter(|&i| !input.encoded.is_special(i)).collect();
     let hidden_states = input.outputs().hidden_states;
     let table = model.word_embeddings().clone();
-    for (l, reading) in out.readings.iter().enumerate() {
+    for (l, reading) in readings.iter().enumerate() {
         let hidden = hidden_states.clone().narrow(0, l + 1, 1).reshape([s, model.config().hidden_size]);
         // a_i: the derivative of the target logit along position i's own hidden state.
         let eps = 1e-2;
@@ -67,9 +68,9 @@ fn layer_saliency_equals_finite_differences_decoded_by_hand() {
     }
 
     // The reported layer: the most coherent, unless one is asked for.
-    let best = (0..layers).max_by(|&a, &b| out.readings[a].score.total_cmp(&out.readings[b].score)).unwrap();
+    let best = (0..layers).max_by(|&a, &b| readings[a].score.total_cmp(&readings[b].score)).unwrap();
     assert_eq!(out.conventions["layer"], best + 1);
-    assert_eq!(out.token_scores, out.readings[best].token_scores);
+    assert_eq!(out.token_scores, readings[best].token_scores);
     let third = LayerSaliency { layer: Some(3) }.attribute(&input).block_on().unwrap();
-    assert_eq!(third.token_scores, out.readings[2].token_scores);
+    assert_eq!(third.token_scores, readings[2].token_scores);
 }

@@ -62,7 +62,7 @@ fn methods_match_references(kind: GraphKind) {
             assert!(c >= MIN_COSINE, "{what}: cosine {c} with Captum");
             assert_close(&what, &out.token_scores, &reference, GRADIENT_TOLERANCE);
             let expected_gap = captum_delta[0] + (scale - 1.0) * captum.iter().sum::<f32>();
-            let gap = out.completeness.unwrap().gap;
+            let gap = out.diagnostics.completeness.unwrap().gap;
             assert!((gap - expected_gap).abs() <= 1e-3, "{what}: completeness gap {gap} vs Captum's {expected_gap}");
         }
         check(&name("raw_attention"), &RawAttention, &input, &golden, EXACT_TOLERANCE);
@@ -80,7 +80,7 @@ fn integrated_gradients_is_complete(kind: GraphKind) {
     let model = load(kind);
     for text in sentences() {
         let input = ExplainedInput::new(&model, &text, Target::Predicted).block_on().unwrap();
-        let completeness = IntegratedGradients::default().attribute(&input).block_on().unwrap().completeness.unwrap();
+        let completeness = IntegratedGradients::default().attribute(&input).block_on().unwrap().diagnostics.completeness.unwrap();
         assert!(completeness.relative_gap < 0.05, "{text:?}: {completeness:?}");
     }
 }

@@ -68,18 +68,19 @@ fn token_scores_compose_the_class_weights_with_the_dimension_maps() {
     let input = ExplainedInput::new(&model, TEXT, Target::Predicted).block_on().unwrap();
     let method = RepresentationAttribution { samples: 2, dimensions: 4, seed: 7 };
     let out = method.attribute(&input).block_on().unwrap();
-    assert_eq!(out.readings.len(), 4);
+    let readings = &out.diagnostics.readings.as_ref().expect("every dimension's reading").parts;
+    assert_eq!(readings.len(), 4);
 
     let s = input.len();
     let mut composed = vec![0.0f32; s];
-    for reading in &out.readings {
+    for reading in readings {
         composed.iter_mut().zip(&reading.token_scores).for_each(|(c, t)| *c += reading.score * t);
     }
     assert_close("sum_d w_d EG_d", &out.token_scores, &composed, 1e-5);
 
     // Each weight is dF_c/dh_d at [CLS] of the last layer: by finite differences through the probe.
     let (layers, h) = (model.config().num_layers, model.config().hidden_size);
-    for reading in &out.readings {
+    for reading in readings {
         let d: usize = reading.label.strip_prefix("dimension ").unwrap().parse().unwrap();
         let logit = |step: f32| {
             let mut probes = model.neutral_probes(1, s);
@@ -94,7 +95,7 @@ fn token_scores_compose_the_class_weights_with_the_dimension_maps() {
     }
     // The attributed dimensions are the most active ones.
     let r = representation(&model, &input, input.embeddings.clone());
-    let smallest_kept = out.readings.iter().map(|x| r[x.label[10..].parse::<usize>().unwrap()].abs()).fold(f64::MAX, f64::min);
+    let smallest_kept = readings.iter().map(|x| r[x.label[10..].parse::<usize>().unwrap()].abs()).fold(f64::MAX, f64::min);
     assert_eq!(r.iter().filter(|v| v.abs() > smallest_kept).count(), 3);
     // Seeded: the same options give the same result.
     assert_eq!(method.attribute(&input).block_on().unwrap().token_scores, out.token_scores);

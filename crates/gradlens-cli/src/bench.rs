@@ -7,7 +7,8 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use gradlens_attribution::{ExplainedInput, Explanation, Method, Target};
+use gradlens_attribution::pipeline::{attribute, unexplained};
+use gradlens_attribution::{ExplainedInput, Method, Target};
 use serde_json::json;
 
 use crate::load_model;
@@ -61,12 +62,12 @@ pub fn run(args: BenchArgs) -> Result<()> {
             .map(|l| Ok(serde_json::from_str::<serde_json::Value>(l)?["text"].as_str().context("a \"text\" field")?.to_owned()))
             .collect::<Result<_>>()?;
         for name in &args.method {
-            let method = Method::by_name(name).with_context(|| format!("no method called '{name}'"))?;
+            let method = Method::by_name(name)?;
             let inputs: Vec<ExplainedInput> =
                 texts.iter().map(|t| ExplainedInput::new(&model, t, Target::Predicted).block_on()).collect::<Result<_, _>>()?;
             let run_all = || {
                 for input in &inputs {
-                    Explanation::of(input).add(input, &method).block_on().expect("the CPU does not fail");
+                    attribute(input, &unexplained(input), &method).block_on().expect("the CPU does not fail");
                 }
             };
             let seconds = time(args.repeat, run_all) / texts.len() as f64;

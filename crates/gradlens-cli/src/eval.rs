@@ -2,7 +2,9 @@
 //!
 //! Each finished text is appended to `rows.jsonl` in the output folder as soon as it is done, so an
 //! interrupted run continues where it stopped and loses no finished row; a later run with more methods
-//! computes only the new ones. The summary (mean and 95%
+//! computes only the new ones. Every row records what its numbers depend on (the model's name and the
+//! sha256 of its weights, the perturbation options, each method's settings): a run whose record differs
+//! refuses to add to the folder rather than mix results (inseq merges only when info fields match). The summary (mean and 95%
 //! interval per method and metric, time per text) and the mean deletion/insertion curves are written as
 //! JSON, Markdown and SVG.
 
@@ -13,13 +15,13 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use gradlens_attribution::metrics::{Metric, MetricValue, PerturbationOptions, Removal, evaluate_all};
-use gradlens_attribution::{AttributionMethod, ExplainedInput, Explanation, Method, Target};
-use gradlens_render::chart::{Series, line_chart};
+use gradlens_attribution::metrics::{Metric, PerturbationOptions, Removal};
+use gradlens_attribution::{Attribution, Hooks, Method, Request, Stage, Stopped, Target, explain};
+use gradlens_render::chart::{Curve, Series};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 
-use crate::load_model;
+use crate::{load_assets, model_assets};
 
 #[derive(Parser)]
 pub struct EvalArgs {
@@ -36,8 +38,8 @@ pub struct EvalArgs {
     #[arg(long, default_value = "target/eval")]
     out: PathBuf,
     /// How comprehensiveness, sufficiency and the curves take tokens out (log-odds always replaces).
-    #[arg(long, value_enum, default_value_t = RemovalArg::Delete)]
-    removal: RemovalArg,
+    #[arg(long, value_enum, default_value_t = Removal::Delete)]
+    removal: Removal,
     /// Only tokens with a positive score count as evidence.
     #[arg(long)]
     positive_only: bool,
@@ -48,22 +50,30 @@ pub struct EvalArgs {
     model: String,
 }
 
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum RemovalArg {
-    Delete,
-    Replace,
+/// What a row's numbers depend on besides the text and the method.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct RunInfo {
+    model: String,
+    /// sha256 of the weights and the embedding table as explained (the shipped, quantized ones for a
+    /// site model).
+    weights_sha256: String,
+    perturbation: PerturbationOptions,
 }
 
 /// One text's results: per method, its time and metric values.
 #[derive(Serialize, Deserialize)]
 struct Row {
     id: String,
+    /// Absent in rows written before it was recorded: such rows are never mixed with new ones.
+    info: Option<RunInfo>,
     methods: BTreeMap<String, MethodRow>,
 }
 
 /// Kept small (values and curve heights only; conventions go to summary.json once): a row per text.
 #[derive(Serialize, Deserialize)]
 struct MethodRow {
+    /// The method's settings.
+    settings: Option<Method>,
     seconds: f64,
     /// Metric values in the order of `Metric::all_defaults`.
     values: Vec<f32>,
@@ -73,25 +83,35 @@ struct MethodRow {
 }
 
 impl MethodRow {
-    fn new(seconds: f64, metrics: &[Metric], values: Vec<MetricValue>) -> Self {
-        let curve = |name: &str| -> Vec<f32> {
-            values
-                .iter()
-                .find(|v| v.metric == name)
-                .and_then(|v| v.curve.as_ref())
-                .map(|c| c.iter().map(|p| round4(p.probability)).collect())
-                .unwrap_or_default()
+    fn new(method: &Method, attribution: &Attribution) -> Self {
+        let curve = |curve: Curve| -> Vec<f32> {
+            let points = attribution.metric(curve.metric()).and_then(|v| v.curve.as_ref());
+            points.map(|c| c.iter().map(|p| round4(p.probability)).collect()).unwrap_or_default()
         };
-        debug_assert_eq!(metrics.len(), values.len());
-        Self { seconds, deletion: curve("deletion_area"), insertion: curve("insertion_area"), values: values.iter().map(|v| v.value).collect() }
+        Self {
+            settings: Some(method.clone()),
+            seconds: attribution.seconds,
+            deletion: curve(Curve::Deletion),
+            insertion: curve(Curve::Insertion),
+            values: attribution.metrics.iter().map(|v| v.value).collect(),
+        }
     }
 
-    fn curve(&self, metric: &str) -> Option<&[f32]> {
-        match metric {
-            "deletion_area" => Some(&self.deletion),
-            "insertion_area" => Some(&self.insertion),
-            _ => None,
+    fn curve(&self, curve: Curve) -> &[f32] {
+        match curve {
+            Curve::Deletion => &self.deletion,
+            Curve::Insertion => &self.insertion,
         }
+    }
+}
+
+/// Progress of one text on the bar's message.
+struct Bar<'a>(&'a ProgressBar);
+
+impl Hooks for Bar<'_> {
+    async fn before(&mut self, stage: &Stage) -> Result<(), Stopped> {
+        self.0.set_message(stage.to_string());
+        Ok(())
     }
 }
 
@@ -103,25 +123,29 @@ pub fn run(args: EvalArgs) -> Result<()> {
     let methods: Vec<Method> = if args.method.is_empty() {
         Method::all_defaults()
     } else {
-        args.method.iter().map(|m| Method::by_name(m).with_context(|| format!("no method called '{m}'"))).collect::<Result<_>>()?
+        args.method.iter().map(|m| Method::by_name(m)).collect::<Result<_, _>>()?
     };
-    let options = PerturbationOptions {
-        removal: match args.removal {
-            RemovalArg::Delete => Removal::Delete,
-            RemovalArg::Replace => Removal::Replace,
-        },
+    let perturbation = PerturbationOptions {
+        removal: args.removal,
         positive_only: args.positive_only,
         include_special_tokens: args.include_special_tokens,
         ..Default::default()
     };
     let metrics = Metric::all_defaults();
-    let model = load_model(&args.model)?;
+    let assets = model_assets(&args.model)?;
+    let info = RunInfo {
+        model: args.model.clone(),
+        weights_sha256: gradlens_model::site::sha256_hex(&[assets.weights.as_slice(), &assets.word_embeddings].concat()),
+        perturbation,
+    };
+    let model = load_assets(&args.model, &assets)?;
     let texts = read_dataset(&args.data, args.limit)?;
     let method_names: Vec<&str> = methods.iter().map(|m| m.name()).collect();
 
     std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
     let rows_path = args.out.join("rows.jsonl");
     let mut rows = read_rows(&rows_path)?;
+    refuse_to_mix(&rows, &info, &methods, &rows_path)?;
     // Rewrite the file with one complete row per text, so that a line cut off mid-write is not kept.
     let mut file = std::fs::File::create(&rows_path)?;
     for row in &rows {
@@ -130,11 +154,11 @@ pub fn run(args: EvalArgs) -> Result<()> {
     let mut index: HashMap<String, usize> = rows.iter().enumerate().map(|(i, r)| (r.id.clone(), i)).collect();
 
     // Per text, only the methods it has no result for: adding a method to a finished run computes just that.
-    let todo: Vec<(&DataRow, Vec<&Method>)> = texts
+    let todo: Vec<(&DataRow, Vec<Method>)> = texts
         .iter()
         .map(|text| {
             let done = index.get(&text.id).map(|&i| &rows[i].methods);
-            (text, methods.iter().filter(|m| !done.is_some_and(|d| d.contains_key(m.name()))).collect::<Vec<_>>())
+            (text, methods.iter().filter(|m| !done.is_some_and(|d| d.contains_key(m.name()))).cloned().collect::<Vec<_>>())
         })
         .filter(|(_, missing)| !missing.is_empty())
         .collect();
@@ -142,27 +166,22 @@ pub fn run(args: EvalArgs) -> Result<()> {
         .with_style(ProgressStyle::with_template("{bar:40} {pos}/{len} texts {elapsed} (eta {eta}) {msg}").expect("a template"));
     bar.set_position((texts.len() - todo.len()) as u64);
     for (DataRow { id, text, .. }, missing) in todo {
-        let input = match ExplainedInput::new(&model, text, Target::Predicted).block_on() {
-            Ok(input) => input,
+        let request = Request { text: text.clone(), target: Target::Predicted, methods: missing, metrics: metrics.clone(), perturbation };
+        let explanation = match explain(&model, &request, &mut Bar(&bar)).block_on() {
+            Ok(explanation) => explanation,
             Err(e) => {
                 bar.suspend(|| eprintln!("{id}: skipped: {e}"));
                 bar.inc(1);
                 continue;
             }
         };
-        let mut results = BTreeMap::new();
-        for method in missing {
-            bar.set_message(method.name());
-            let mut explanation = Explanation::of(&input);
-            let attribution = explanation.add(&input, method).block_on()?;
-            let values = evaluate_all(&metrics, &input, &attribution.token_scores, &options).block_on()?;
-            results.insert(method.name().to_owned(), MethodRow::new(attribution.seconds, &metrics, values));
-        }
         let i = *index.entry(id.clone()).or_insert_with(|| {
-            rows.push(Row { id: id.clone(), methods: BTreeMap::new() });
+            rows.push(Row { id: id.clone(), info: Some(info.clone()), methods: BTreeMap::new() });
             rows.len() - 1
         });
-        rows[i].methods.extend(results);
+        for (method, attribution) in request.methods.iter().zip(&explanation.attributions) {
+            rows[i].methods.insert(method.name().to_owned(), MethodRow::new(method, attribution));
+        }
         // The whole row again: on reading, a text's later line replaces its earlier one.
         writeln!(file, "{}", serde_json::to_string(&rows[i])?)?;
         file.flush()?;
@@ -175,7 +194,41 @@ pub fn run(args: EvalArgs) -> Result<()> {
         .iter()
         .filter(|r| wanted.contains(r.id.as_str()) && method_names.iter().all(|m| r.methods.contains_key(*m)))
         .collect();
-    summarise(&args, &method_names, &metrics, &options, &complete)
+    summarise(&args, &method_names, &metrics, &perturbation, &complete)
+}
+
+/// Stops before anything is computed when the folder holds rows made with another model, other
+/// options or other method settings.
+fn refuse_to_mix(rows: &[Row], info: &RunInfo, methods: &[Method], path: &std::path::Path) -> Result<()> {
+    let elsewhere = "give another --out, or remove the folder to start again";
+    for row in rows {
+        match &row.info {
+            Some(theirs) if theirs == info => {}
+            Some(theirs) => anyhow::bail!(
+                "{} holds results made with {} (weights sha256 {}, options {}); this run uses {} (weights sha256 {}, options {}): {elsewhere}",
+                path.display(),
+                theirs.model,
+                &theirs.weights_sha256[..12.min(theirs.weights_sha256.len())],
+                serde_json::to_string(&theirs.perturbation)?,
+                info.model,
+                &info.weights_sha256[..12],
+                serde_json::to_string(&info.perturbation)?,
+            ),
+            None => anyhow::bail!("{} holds results that do not record their model and options (an older GradLens): {elsewhere}", path.display()),
+        }
+        for method in methods {
+            if let Some(done) = row.methods.get(method.name()).filter(|d| d.settings.as_ref() != Some(method)) {
+                anyhow::bail!(
+                    "{} holds {} results made with the settings {}; this run uses {}: {elsewhere}",
+                    path.display(),
+                    method.name(),
+                    serde_json::to_string(&done.settings)?,
+                    serde_json::to_string(method)?
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 /// One row of a dataset file (JSONL with `text`, optional `id` and `label`).
@@ -267,17 +320,14 @@ fn summarise(args: &EvalArgs, methods: &[&str], metrics: &[Metric], options: &Pe
             let (mean, half) = mean_interval(&values);
             cells.push(format!("{mean:.3} ± {half:.3}"));
             entry.insert(info.name.clone(), serde_json::json!({"mean": mean, "ci95": half, "n": values.len()}));
-            if let Some(series) = match info.name.as_str() {
-                "deletion_area" => Some(&mut deletion),
-                "insertion_area" => Some(&mut insertion),
+            if let Some((curve, series)) = match info.name.as_str() {
+                "deletion_area" => Some((Curve::Deletion, &mut deletion)),
+                "insertion_area" => Some((Curve::Insertion, &mut insertion)),
                 _ => None,
             } {
                 let mean_curve: Vec<(f32, f32)> = grid
                     .iter()
-                    .map(|&f| {
-                        let ps: Vec<f32> = per_method.iter().filter_map(|r| r.curve(&info.name)).map(|c| at(c, f)).collect();
-                        (f, ps.iter().sum::<f32>() / ps.len().max(1) as f32)
-                    })
+                    .map(|&f| (f, per_method.iter().map(|r| at(r.curve(curve), f)).sum::<f32>() / per_method.len() as f32))
                     .collect();
                 curves.insert(format!("{method}.{}", info.name), serde_json::json!(mean_curve));
                 series.push(Series { name: (*method).to_owned(), points: mean_curve });
@@ -298,8 +348,8 @@ fn summarise(args: &EvalArgs, methods: &[&str], metrics: &[Metric], options: &Pe
     }))?)?;
     std::fs::write(out.join("summary.md"), &table)?;
     std::fs::write(out.join("curves.json"), serde_json::to_string(&curves)?)?;
-    std::fs::write(out.join("deletion.svg"), line_chart("Deletion curve (lower is better)", "fraction of tokens removed", "p(predicted class)", &deletion))?;
-    std::fs::write(out.join("insertion.svg"), line_chart("Insertion curve (higher is better)", "fraction of tokens inserted", "p(predicted class)", &insertion))?;
+    std::fs::write(out.join("deletion.svg"), Curve::Deletion.chart(&deletion))?;
+    std::fs::write(out.join("insertion.svg"), Curve::Insertion.chart(&insertion))?;
     print!("{table}");
     eprintln!("written to {}", out.display());
     Ok(())

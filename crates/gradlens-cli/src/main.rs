@@ -13,8 +13,8 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use burn::prelude::*;
 use clap::{Parser, Subcommand, ValueEnum};
-use gradlens_attribution::methods::IntegratedGradients;
-use gradlens_attribution::{AttributionMethod, Baseline, ExplainedInput, Explanation, IntegrationRule, Method, Target};
+use gradlens_attribution::metrics::Metric;
+use gradlens_attribution::{Baseline, Hooks, IntegrationRule, Method, MethodOptions, Request, Stage, Stopped, Target, explain};
 use gradlens_model::{Classifier, GraphKind, ModelAssets};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -60,15 +60,23 @@ struct ExplainArgs {
     /// Class to explain, by name or index; default: the predicted class.
     #[arg(long)]
     target: Option<String>,
-    /// Integration steps of path methods.
+    /// Integration steps (integrated_gradients) or anchors per path (dig, udig); refused for other methods.
     #[arg(long)]
     steps: Option<usize>,
-    /// Integration rule of path methods.
+    /// Noise samples (smooth_grad), coalitions (lime, kernel_shap), permutations (shapley_sampling) or
+    /// background texts (representation); refused for other methods.
+    #[arg(long)]
+    samples: Option<usize>,
+    /// Integration rule (integrated_gradients); refused for other methods.
     #[arg(long, value_enum)]
-    rule: Option<Rule>,
-    /// Baseline of path and occlusion methods.
+    rule: Option<IntegrationRule>,
+    /// Reference input (integrated_gradients, dig, udig, occlusion, lime, kernel_shap,
+    /// shapley_sampling); refused for other methods.
     #[arg(long, value_enum)]
-    baseline: Option<BaselineArg>,
+    baseline: Option<Baseline>,
+    /// Also compute every faithfulness metric of every method (values and curves go into the JSON).
+    #[arg(long)]
+    metrics: bool,
     /// The site model (`default`, or the one GRADLENS_MODEL_DIR named at build time), `tiny`, or a model
     /// folder (config.json, tokenizer.json, word_embeddings.f16, classifier.bpk).
     #[arg(long, default_value = gradlens_model::GraphKind::Site.name())]
@@ -94,22 +102,6 @@ enum Format {
     Svg,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-enum Rule {
-    RiemannLeft,
-    RiemannRight,
-    RiemannMiddle,
-    RiemannTrapezoid,
-    GaussLegendre,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum BaselineArg {
-    Pad,
-    Mask,
-    Zero,
-}
-
 fn main() {
     if let Err(e) = run(Cli::parse()) {
         eprintln!("gradlens: {e:#}");
@@ -125,7 +117,7 @@ fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
-        Command::Explain(args) => explain(args),
+        Command::Explain(args) => explain_command(args),
         Command::Bench(args) => bench::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Surrogate(args) => surrogate::run(args),
@@ -133,60 +125,31 @@ fn run(cli: Cli) -> Result<()> {
     }
 }
 
-pub fn load_model(name: &str) -> Result<Classifier> {
-    let assets = match GraphKind::ALL.into_iter().find(|k| k.name() == name) {
+/// The files of the model called `name` (a graph of this build, as its site ships it) or in the folder `name`.
+pub fn model_assets(name: &str) -> Result<ModelAssets> {
+    match GraphKind::ALL.into_iter().find(|k| k.name() == name) {
         Some(kind) => ModelAssets::shipped(kind),
         None => ModelAssets::from_dir(name),
     }
-    .with_context(|| format!("cannot read model '{name}'"))?;
-    Classifier::load(&assets, &Device::flex().autodiff()).with_context(|| format!("cannot load model '{name}'"))
+    .with_context(|| format!("cannot read model '{name}'"))
 }
 
+pub fn load_model(name: &str) -> Result<Classifier> {
+    load_assets(name, &model_assets(name)?)
+}
+
+pub fn load_assets(name: &str, assets: &ModelAssets) -> Result<Classifier> {
+    Classifier::load(assets, &Device::flex().autodiff()).with_context(|| format!("cannot load model '{name}'"))
+}
+
+/// The methods asked for, each with the options given; an option a method does not take is an error.
 fn methods(args: &ExplainArgs) -> Result<Vec<Method>> {
-    args.method
-        .iter()
-        .map(|name| {
-            let mut method = Method::by_name(name).with_context(|| {
-                let known: Vec<_> = Method::all_defaults().iter().map(|m| m.name()).collect();
-                format!("no method called '{name}' (known: {})", known.join(", "))
-            })?;
-            let rule = args.rule.map(|r| match r {
-                Rule::RiemannLeft => IntegrationRule::RiemannLeft,
-                Rule::RiemannRight => IntegrationRule::RiemannRight,
-                Rule::RiemannMiddle => IntegrationRule::RiemannMiddle,
-                Rule::RiemannTrapezoid => IntegrationRule::RiemannTrapezoid,
-                Rule::GaussLegendre => IntegrationRule::GaussLegendre,
-            });
-            let baseline = args.baseline.map(|b| match b {
-                BaselineArg::Pad => Baseline::Pad,
-                BaselineArg::Mask => Baseline::Mask,
-                BaselineArg::Zero => Baseline::Zero,
-            });
-            match &mut method {
-                Method::IntegratedGradients(IntegratedGradients { steps, rule: r, baseline: b, .. }) => {
-                    *steps = args.steps.unwrap_or(*steps);
-                    *r = rule.unwrap_or(*r);
-                    *b = baseline.unwrap_or(*b);
-                }
-                Method::Occlusion(o) => o.baseline = baseline.unwrap_or(o.baseline),
-                Method::SmoothGrad(s) => s.samples = args.steps.unwrap_or(s.samples),
-                _ => {}
-            }
-            Ok(method)
-        })
-        .collect()
+    let options = MethodOptions { steps: args.steps, samples: args.samples, rule: args.rule, baseline: args.baseline };
+    Ok(args.method.iter().map(|name| Method::by_name(name)?.with_options(&options)).collect::<Result<_, _>>()?)
 }
 
 fn target(model: &Classifier, arg: &Option<String>) -> Result<Target> {
-    let Some(arg) = arg else { return Ok(Target::Predicted) };
-    let labels = &model.config().labels;
-    if let Some(i) = labels.iter().position(|l| l == arg) {
-        return Ok(Target::Class(i));
-    }
-    match arg.parse::<usize>() {
-        Ok(i) if i < labels.len() => Ok(Target::Class(i)),
-        _ => bail!("no class '{arg}': the model's classes are {}", labels.join(", ")),
-    }
+    Ok(arg.as_deref().map(|label| Target::parse(label, &model.config().labels)).transpose()?.unwrap_or_default())
 }
 
 fn read_text(args: &ExplainArgs) -> Result<String> {
@@ -206,24 +169,32 @@ fn read_text(args: &ExplainArgs) -> Result<String> {
     }
 }
 
-fn explain(args: ExplainArgs) -> Result<()> {
+fn explain_command(args: ExplainArgs) -> Result<()> {
     let methods = methods(&args)?;
     let model = load_model(&args.model)?;
-    let target = target(&model, &args.target)?;
+    let request = Request {
+        target: target(&model, &args.target)?,
+        metrics: if args.metrics { Metric::all_defaults() } else { Vec::new() },
+        ..Request::new(String::new(), methods)
+    };
     let mut out: Box<dyn Write> = match &args.output {
         Some(path) => Box::new(std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?),
         None => Box::new(std::io::stdout().lock()),
     };
     if let Some(path) = &args.jsonl {
-        return explain_jsonl(&model, path, target, &methods, &mut out);
+        return explain_jsonl(&model, path, &request, &mut out);
     }
-    let text = read_text(&args)?;
-    let explanation = explain_one(&model, &text, target, &methods, true)?;
+    let request = Request { text: read_text(&args)?, ..request };
+    let spinner = std::io::stderr().is_terminal().then(ProgressBar::new_spinner);
+    let explanation = explain(&model, &request, &mut Spinner(spinner.as_ref())).block_on()?;
+    if let Some(s) = spinner {
+        s.finish_and_clear();
+    }
     if explanation.truncated {
         eprintln!("gradlens: the text is longer than the model's {} tokens; only its beginning was explained", model.config().max_len);
     }
     match args.format {
-        Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&explanation)?)?,
+        Format::Json => writeln!(out, "{}", explanation.to_json())?,
         Format::Html => out.write_all(gradlens_render::html::document(&explanation).as_bytes())?,
         Format::HtmlFragment => {
             for attribution in &explanation.attributions {
@@ -239,25 +210,20 @@ fn explain(args: ExplainArgs) -> Result<()> {
     Ok(())
 }
 
-/// Explains one text, with a spinner per method when `progress` is on and stderr is a terminal.
-fn explain_one(model: &Classifier, text: &str, target: Target, methods: &[Method], progress: bool) -> Result<Explanation> {
-    let input = ExplainedInput::new(model, text, target).block_on()?;
-    let mut explanation = Explanation::of(&input);
-    let spinner = (progress && std::io::stderr().is_terminal()).then(ProgressBar::new_spinner);
-    for method in methods {
-        if let Some(s) = &spinner {
-            s.set_message(format!("{} ...", method.name()));
+/// The pipeline's stages on a spinner, when standard error is a terminal.
+struct Spinner<'a>(Option<&'a ProgressBar>);
+
+impl Hooks for Spinner<'_> {
+    async fn before(&mut self, stage: &Stage) -> Result<(), Stopped> {
+        if let Some(s) = self.0 {
+            s.set_message(format!("{stage} ..."));
             s.enable_steady_tick(std::time::Duration::from_millis(120));
         }
-        explanation.add(&input, method).block_on()?;
+        Ok(())
     }
-    if let Some(s) = spinner {
-        s.finish_and_clear();
-    }
-    Ok(explanation)
 }
 
-fn explain_jsonl(model: &Classifier, path: &PathBuf, target: Target, methods: &[Method], out: &mut dyn Write) -> Result<()> {
+fn explain_jsonl(model: &Classifier, path: &PathBuf, request: &Request, out: &mut dyn Write) -> Result<()> {
     let file = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
     let lines: Vec<String> = std::io::BufReader::new(file).lines().collect::<Result<_, _>>()?;
     let bar = ProgressBar::new(lines.len() as u64).with_style(
@@ -271,7 +237,7 @@ fn explain_jsonl(model: &Classifier, path: &PathBuf, target: Target, methods: &[
         let explained = serde_json::from_str::<serde_json::Value>(line)
             .context("not JSON")
             .and_then(|row| row["text"].as_str().map(str::to_owned).context("no \"text\" field"))
-            .and_then(|text| explain_one(model, &text, target, methods, false));
+            .and_then(|text| Ok(explain(model, &Request { text, ..request.clone() }, &mut Spinner(None)).block_on()?));
         match explained {
             Ok(explanation) => writeln!(out, "{}", serde_json::to_string(&explanation)?)?,
             Err(e) => bar.suspend(|| eprintln!("{}:{}: skipped: {e:#}", path.display(), n + 1)),

@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 use burn::prelude::*;
 use burn::tensor::activation::softmax;
 use clap::Parser;
-use gradlens_attribution::{Method, Target, explain};
+use gradlens_attribution::{Method, NoHooks, Request, Target, explain};
 use gradlens_model::{Classifier, GraphKind, ModelAssets, site::sha256_hex};
 use indicatif::{ProgressBar, ProgressStyle};
 use pollster::FutureExt as _;
@@ -87,7 +87,7 @@ pub fn run(args: QuantizationArgs) -> Result<()> {
     let shipped_predictions = predictions(&shipped, &rows, &bar)?;
     let accuracy = accuracy(&rows, &full_predictions, &shipped_predictions)?;
 
-    let methods: Vec<Method> = COMPARED_METHODS.iter().map(|m| Method::by_name(m).expect("a known method")).collect();
+    let methods: Vec<Method> = COMPARED_METHODS.iter().map(|m| Method::by_name(m).expect("a registered method")).collect();
     let mut per_text = Vec::new();
     for row in rows.iter().take(args.texts) {
         per_text.push(cosines(&full, &shipped, &row.text, &methods).with_context(|| row.id.clone())?);
@@ -146,9 +146,10 @@ fn accuracy(rows: &[DataRow], full: &[usize], shipped: &[usize]) -> Result<Accur
 /// Per method, the cosine between the word scores under both weights, for the class the full-precision
 /// model predicts.
 fn cosines(full: &Classifier, shipped: &Classifier, text: &str, methods: &[Method]) -> Result<std::collections::BTreeMap<String, f32>> {
-    let reference = explain(full, text, Target::Predicted, methods).block_on()?;
+    let request = Request::new(text, methods.to_vec());
+    let reference = explain(full, &request, &mut NoHooks).block_on()?;
     let target = Target::Class(reference.attributions[0].target);
-    let quantized = explain(shipped, text, target, methods).block_on()?;
+    let quantized = explain(shipped, &Request { target, ..request }, &mut NoHooks).block_on()?;
     Ok(reference
         .attributions
         .iter()

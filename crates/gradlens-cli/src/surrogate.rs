@@ -8,7 +8,6 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use burn::tensor::activation::softmax;
 use clap::Parser;
-use gradlens_attribution::{Explanation, ModelInfo};
 use gradlens_model::Classifier;
 use gradlens_render::tree;
 use gradlens_surrogate::{Corpus, Report, TreeReport, argmax_tree, crembo};
@@ -55,7 +54,6 @@ struct Read {
 
 fn read_split(model: &Classifier, path: &PathBuf, limit: Option<usize>, bar: &ProgressBar) -> Result<Read> {
     let texts = read_dataset(path, limit)?;
-    let info = ModelInfo { name: model.config().name.clone(), labels: model.config().labels.clone() };
     let mut read = Read { words: Vec::new(), beliefs: Vec::new() };
     for chunk in texts.chunks(32) {
         let encoded = chunk.iter().map(|t| model.encode(&t.text).with_context(|| format!("{}: {}", path.display(), t.id))).collect::<Result<Vec<_>>>()?;
@@ -64,7 +62,7 @@ fn read_split(model: &Classifier, path: &PathBuf, limit: Option<usize>, bar: &Pr
         let classes = model.config().labels.len();
         let p: Vec<f32> = softmax(logits, 1).into_data().try_to_vec::<f32>().expect("f32 probabilities");
         read.beliefs.extend(p.chunks(classes).map(<[f32]>::to_vec));
-        read.words.extend(encoded.iter().map(|e| Explanation::new(e, info.clone(), Vec::new()).words.iter().map(|w| w.text.to_lowercase()).collect()));
+        read.words.extend(encoded.iter().map(|e| e.words.iter().map(|w| w.text.to_lowercase()).collect()));
         bar.inc(chunk.len() as u64);
     }
     Ok(read)

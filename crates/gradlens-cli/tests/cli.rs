@@ -26,18 +26,22 @@ fn stdout_json(output: &Output) -> serde_json::Value {
 #[test]
 fn explains_a_text_as_json_with_the_chosen_methods_and_settings() {
     let out = gradlens(
-        &["explain", "--model", "tiny", "--format", "json", "-m", "integrated_gradients,grad_sam", "--steps", "8", "--rule", "riemann-trapezoid", "--target", "negative", "A gorgeous, witty movie."],
+        &["explain", "--model", "tiny", "--format", "json", "-m", "integrated_gradients", "--steps", "8", "--rule", "riemann-trapezoid", "--target", "negative", "--metrics", "A gorgeous, witty movie."],
         None,
     );
     let json = stdout_json(&out);
-    assert_eq!(json["schema_version"], 1);
+    assert_eq!(json["schema_version"], 2);
     let attributions = json["attributions"].as_array().unwrap();
-    assert_eq!(attributions.len(), 2);
+    assert_eq!(attributions.len(), 1);
     assert_eq!(attributions[0]["method"], "integrated_gradients");
     assert_eq!(attributions[0]["conventions"]["steps"], 8);
     assert_eq!(attributions[0]["conventions"]["rule"], "riemann_trapezoid");
     assert_eq!(attributions[0]["target"], 0);
-    assert_eq!(attributions[1]["method"], "grad_sam");
+    for attribution in attributions {
+        let metrics = attribution["metrics"].as_array().expect("--metrics puts the metrics in the result");
+        assert_eq!(metrics.len(), 7, "{attribution}");
+        assert!(metrics.iter().any(|m| m["metric"] == "deletion_area" && m["curve"].as_array().is_some_and(|c| c.len() == 7)));
+    }
     assert_eq!(json["words"].as_array().unwrap().len(), 6, "A | gorgeous | , | witty | movie | .");
 }
 
@@ -116,8 +120,13 @@ fn bad_requests_fail_with_a_clear_message() {
     for (args, message) in [
         (vec!["explain", "--model", "tiny", ""], "the text is empty"),
         (vec!["explain", "--model", "tiny", "-m", "lime2", "x"], "no method called 'lime2'"),
-        (vec!["explain", "--model", "tiny", "--target", "neutral", "x"], "no class 'neutral'"),
+        (vec!["explain", "--model", "tiny", "--target", "neutral", "x"], "no class called 'neutral'"),
         (vec!["explain", "--model", "/no/such/model", "x"], "cannot read model"),
+        (vec!["explain", "--model", "tiny", "--steps", "0", "x"], "steps must be at least 1"),
+        (vec!["explain", "--model", "tiny", "-m", "grad_sam", "--steps", "4", "x"], "grad_sam takes no steps option (it applies to integrated_gradients, dig, udig)"),
+        (vec!["explain", "--model", "tiny", "-m", "integrated_gradients", "--samples", "4", "x"], "integrated_gradients takes no samples option"),
+        (vec!["explain", "--model", "tiny", "-m", "lime", "--rule", "riemann-left", "x"], "lime takes no rule option"),
+        (vec!["explain", "--model", "tiny", "-m", "saliency", "--baseline", "zero", "x"], "saliency takes no baseline option"),
     ] {
         let out = gradlens(&args, None);
         assert_eq!(out.status.code(), Some(1), "{args:?}");
@@ -178,6 +187,16 @@ fn eval_writes_a_table_and_curves_and_resumes_without_losing_rows() {
         }
     }
     assert_eq!(strip(&table.replace(" |\n", "\n"))[..6], strip(&wider.replace(" |\n", "\n"))[..6], "same saliency and occlusion rows");
+
+    // Rows record what they were made with; a run with other options refuses to add to them.
+    assert_eq!(row(&extended, "a")["info"]["model"], "tiny");
+    assert_eq!(row(&extended, "a")["methods"]["occlusion"]["settings"]["method"], "occlusion");
+    let other = &["eval", "--model", "tiny", "-m", "saliency", "--removal", "replace", "--data", data.to_str().unwrap(), "--out", out.to_str().unwrap()];
+    let o = gradlens(other, None);
+    assert_eq!(o.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("holds results made with tiny") && stderr.contains("\"removal\":\"replace\""), "{stderr}");
+    assert_eq!(std::fs::read_to_string(out.join("rows.jsonl")).unwrap(), extended, "nothing written");
 
     let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["texts"], 3);

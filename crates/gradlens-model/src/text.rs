@@ -1,3 +1,4 @@
+use gradlens_explanation::{Token, Word};
 use serde::{Deserialize, Serialize};
 use tokenizers::{Tokenizer, TruncationDirection, TruncationParams, TruncationStrategy};
 
@@ -22,8 +23,10 @@ pub struct EncodedText {
     pub tokens: Vec<String>,
     /// Byte range of each token in `text` (`(0, 0)` for special tokens).
     pub offsets: Vec<(usize, usize)>,
-    /// Index of the word each token belongs to; `None` for special tokens.
-    pub word_ids: Vec<Option<u32>>,
+    /// The words (the tokenizer's pre-tokenized pieces), in text order, with their byte spans.
+    pub words: Vec<Word>,
+    /// Index into `words` of the word each token belongs to; `None` for special tokens.
+    pub token_words: Vec<Option<usize>>,
     /// Whether the text was longer than the model's maximum and its end was cut off.
     pub truncated: bool,
 }
@@ -39,8 +42,38 @@ impl EncodedText {
 
     /// Whether token `i` is a special token ([CLS], [SEP]), which attributions hold fixed.
     pub fn is_special(&self, i: usize) -> bool {
-        self.word_ids[i].is_none()
+        self.token_words[i].is_none()
     }
+
+    /// The tokens as the result type lists them.
+    pub fn result_tokens(&self) -> Vec<Token> {
+        (0..self.len())
+            .map(|i| Token { text: self.tokens[i].clone(), start: self.offsets[i].0, end: self.offsets[i].1, word: self.token_words[i] })
+            .collect()
+    }
+}
+
+/// Groups tokens into words by the tokenizer's word ids (exact, from the tokenizer's alignment): a
+/// word spans its tokens' byte ranges.
+fn words(text: &str, word_ids: &[Option<u32>], offsets: &[(usize, usize)]) -> (Vec<Word>, Vec<Option<usize>>) {
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    let mut index: std::collections::HashMap<u32, usize> = std::collections::HashMap::new();
+    let token_words = word_ids
+        .iter()
+        .zip(offsets)
+        .map(|(id, &(start, end))| {
+            id.map(|id| {
+                let w = *index.entry(id).or_insert_with(|| {
+                    spans.push((start, end));
+                    spans.len() - 1
+                });
+                spans[w] = (spans[w].0.min(start), spans[w].1.max(end));
+                w
+            })
+        })
+        .collect();
+    let words = spans.into_iter().map(|(start, end)| Word { text: text[start..end].to_owned(), start, end }).collect();
+    (words, token_words)
 }
 
 /// The model's own tokenizer (from its `tokenizer.json`), truncating to the model's maximum length.
@@ -68,16 +101,19 @@ impl TextEncoder {
     /// maximum length is truncated and flagged.
     pub fn encode(&self, text: &str) -> Result<EncodedText, TextError> {
         let encoding = self.tokenizer.encode(text, true).map_err(|e| TextError::Tokenizer(e.to_string()))?;
-        let word_ids = encoding.get_word_ids().to_vec();
+        let word_ids = encoding.get_word_ids();
         if word_ids.iter().all(Option::is_none) {
             return Err(TextError::Empty);
         }
+        let offsets = encoding.get_offsets().to_vec();
+        let (words, token_words) = words(text, word_ids, &offsets);
         Ok(EncodedText {
             text: text.to_owned(),
             ids: encoding.get_ids().to_vec(),
             tokens: encoding.get_tokens().to_vec(),
-            offsets: encoding.get_offsets().to_vec(),
-            word_ids,
+            offsets,
+            words,
+            token_words,
             truncated: !encoding.get_overflowing().is_empty(),
         })
     }

@@ -41,7 +41,7 @@ fn long_text_is_truncated_and_flagged() {
 }
 
 #[test]
-fn offsets_and_word_ids_align_tokens_with_any_unicode() {
+fn offsets_and_words_align_tokens_with_any_unicode() {
     let model = common::load(GraphKind::Tiny, &Device::flex());
     for text in [
         "Un film magnifique 🎬 — 映画 is great, naïvely charming!",
@@ -54,8 +54,10 @@ fn offsets_and_word_ids_align_tokens_with_any_unicode() {
         for i in 1..encoded.len() - 1 {
             let (start, end) = encoded.offsets[i];
             assert!(start < end && text.is_char_boundary(start) && text.is_char_boundary(end), "{text:?} token {i}");
-            let word = encoded.word_ids[i].expect("a word token");
+            let word = encoded.token_words[i].expect("a word token");
             assert!(last_word.is_none_or(|w| word >= w), "word ids go forward");
+            let span = &encoded.words[word];
+            assert!(span.start <= start && end <= span.end && span.text == text[span.start..span.end], "{text:?} token {i} inside its word");
             last_word = Some(word);
         }
     }

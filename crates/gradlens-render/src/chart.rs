@@ -1,6 +1,7 @@
 //! Line charts as standalone SVG (the deletion and insertion curves): one series per method, axes from 0
 //! to 1, a legend. Text is escaped by the `svg` crate.
 
+use gradlens_explanation::Explanation;
 use svg::Document;
 use svg::node::element::{Line, Polyline, Rectangle, Text};
 
@@ -8,6 +9,54 @@ use svg::node::element::{Line, Polyline, Rectangle, Text};
 pub struct Series {
     pub name: String,
     pub points: Vec<(f32, f32)>,
+}
+
+/// The two curve metrics, with the one wording of their charts (page, widget, exports, `eval`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Curve {
+    Deletion,
+    Insertion,
+}
+
+impl Curve {
+    pub const ALL: [Curve; 2] = [Curve::Deletion, Curve::Insertion];
+
+    /// The metric whose value is the area under this curve.
+    pub fn metric(self) -> &'static str {
+        match self {
+            Curve::Deletion => "deletion_area",
+            Curve::Insertion => "insertion_area",
+        }
+    }
+
+    /// A short name for files and data attributes.
+    pub fn key(self) -> &'static str {
+        match self {
+            Curve::Deletion => "deletion",
+            Curve::Insertion => "insertion",
+        }
+    }
+
+    /// One series per attribution that has this curve.
+    pub fn series(self, explanation: &Explanation) -> Vec<Series> {
+        explanation
+            .attributions
+            .iter()
+            .filter_map(|a| {
+                let curve = a.metric(self.metric())?.curve.as_ref()?;
+                Some(Series { name: a.method.replace('_', " "), points: curve.iter().map(|p| (p.fraction, p.probability)).collect() })
+            })
+            .collect()
+    }
+
+    /// The chart of `series` under this curve's title and axes.
+    pub fn chart(self, series: &[Series]) -> String {
+        let (title, x_label) = match self {
+            Curve::Deletion => ("Deletion (lower is better)", "fraction of tokens removed"),
+            Curve::Insertion => ("Insertion (higher is better)", "fraction of tokens inserted"),
+        };
+        line_chart(title, x_label, "p(predicted class)", series)
+    }
 }
 
 /// Colours for up to eight series (Okabe-Ito, distinguishable with colour-vision deficiencies).

@@ -2,7 +2,7 @@
 //! monospace font so that each word's box is sized from its character count (East Asian wide characters
 //! count twice), without font metrics. Text is escaped by the `svg` crate; there are no scripts.
 
-use gradlens_attribution::{Attribution, Explanation};
+use gradlens_explanation::{Attribution, Explanation, Segment};
 use svg::Document;
 use svg::node::element::{Group, Rectangle, Text, Title};
 use unicode_width::UnicodeWidthStr;
@@ -19,7 +19,7 @@ const PAD: f32 = 12.0;
 /// Every attribution of `explanation`, one block per method under the prediction.
 pub fn svg(explanation: &Explanation) -> String {
     let mut y = PAD + FONT;
-    let prediction = crate::class_probabilities(explanation).join("   ");
+    let prediction = explanation.class_probabilities().join("   ");
     let mut doc = Document::new().set("role", "img").add(plain(&prediction, PAD, y, "#333"));
     for attribution in &explanation.attributions {
         y += LINE;
@@ -94,16 +94,14 @@ fn block(explanation: &Explanation, attribution: &Attribution) -> (Group, f32) {
 
 /// The text cut into words (with their score and shade) and, between them, runs of spaces, runs of
 /// other characters and single newlines.
-fn pieces<'a>(explanation: &'a Explanation, attribution: &Attribution, shades: &[f32]) -> Vec<(&'a str, Option<(f32, f32)>)> {
-    let text = explanation.text.as_str();
+fn pieces<'a>(explanation: &'a Explanation, attribution: &'a Attribution, shades: &[f32]) -> Vec<(&'a str, Option<(f32, f32)>)> {
     let mut out = Vec::new();
-    let mut cursor = 0;
-    for (word, (&score, &shade)) in explanation.words.iter().zip(attribution.word_scores.iter().zip(shades)) {
-        out.extend(runs(&text[cursor..word.start]).into_iter().map(|r| (r, None)));
-        out.push((&text[word.start..word.end], Some((score, shade))));
-        cursor = word.end;
+    for segment in explanation.segments(&attribution.word_scores) {
+        match segment {
+            Segment::Gap(gap) => out.extend(runs(gap).into_iter().map(|r| (r, None))),
+            Segment::Word { index, text, score } => out.push((text, Some((score, shades[index])))),
+        }
     }
-    out.extend(runs(&text[cursor..]).into_iter().map(|r| (r, None)));
     out
 }
 

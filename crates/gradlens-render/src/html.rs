@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use gradlens_attribution::{Attribution, Explanation};
+use gradlens_explanation::{Attribution, Explanation, Segment};
 use html_escape::{encode_double_quoted_attribute, encode_text};
 
 use crate::color::{normalise, rgb, text_on};
@@ -19,22 +19,23 @@ pub fn fragment(explanation: &Explanation, attribution: &Attribution) -> String 
         encode_text(label),
         100.0 * explanation.probabilities[attribution.target]
     );
-    let normalised = normalise(&attribution.word_scores);
-    let mut cursor = 0;
-    for (word, (&score, &shade)) in explanation.words.iter().zip(attribution.word_scores.iter().zip(&normalised)) {
-        out.push_str(&encode_text(&explanation.text[cursor..word.start]));
-        let bg = rgb(shade);
-        let fg = text_on(bg);
-        let _ = write!(
-            out,
-            r#"<span title="{}" style="background:rgb({},{},{});color:rgb({},{},{});padding:.1em .15em;border-radius:.2em">{}</span>"#,
-            encode_double_quoted_attribute(&format!("{score:+.4}")),
-            bg.0, bg.1, bg.2, fg.0, fg.1, fg.2,
-            encode_text(&word.text)
-        );
-        cursor = word.end;
+    let shades = normalise(&attribution.word_scores);
+    for segment in explanation.segments(&attribution.word_scores) {
+        match segment {
+            Segment::Gap(gap) => out.push_str(&encode_text(gap)),
+            Segment::Word { index, text, score } => {
+                let bg = rgb(shades[index]);
+                let fg = text_on(bg);
+                let _ = write!(
+                    out,
+                    r#"<span title="{}" style="background:rgb({},{},{});color:rgb({},{},{});padding:.1em .15em;border-radius:.2em">{}</span>"#,
+                    encode_double_quoted_attribute(&format!("{score:+.4}")),
+                    bg.0, bg.1, bg.2, fg.0, fg.1, fg.2,
+                    encode_text(text)
+                );
+            }
+        }
     }
-    out.push_str(&encode_text(&explanation.text[cursor..]));
     out.push_str("</p>");
     out.push_str(&legend(label));
     out.push_str("</figure>");

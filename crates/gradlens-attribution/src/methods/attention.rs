@@ -6,7 +6,7 @@ use burn::tensor::activation::relu;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{AttributionMethod, MethodOutput, conventions};
+use super::{AttributionMethod, Diagnostics, MethodOutput, conventions};
 use crate::ExplainedInput;
 use crate::input::{DeviceError, read};
 
@@ -28,9 +28,6 @@ async fn row(m: Tensor<2>, row: usize) -> Result<Vec<f32>, DeviceError> {
 pub struct RawAttention;
 
 impl AttributionMethod for RawAttention {
-    fn name(&self) -> &'static str {
-        "raw_attention"
-    }
 
     async fn attribute(&self, input: &ExplainedInput<'_>) -> Result<MethodOutput, DeviceError> {
         let attentions = input.outputs().attentions;
@@ -38,8 +35,7 @@ impl AttributionMethod for RawAttention {
         Ok(MethodOutput {
             token_scores: row(head_mean(&attentions, layers - 1), 0).await?,
             conventions: conventions(input, [("layer", json!("last")), ("row", json!("[CLS]")), ("heads", json!("mean"))]),
-            completeness: None,
-            readings: Vec::new(),
+            diagnostics: Diagnostics::default(),
         })
     }
 }
@@ -50,9 +46,6 @@ impl AttributionMethod for RawAttention {
 pub struct AttentionRollout;
 
 impl AttributionMethod for AttentionRollout {
-    fn name(&self) -> &'static str {
-        "attention_rollout"
-    }
 
     async fn attribute(&self, input: &ExplainedInput<'_>) -> Result<MethodOutput, DeviceError> {
         let attentions = input.outputs().attentions;
@@ -67,8 +60,7 @@ impl AttributionMethod for AttentionRollout {
         Ok(MethodOutput {
             token_scores: row(rollout, 0).await?,
             conventions: conventions(input, [("residual", json!("A + I, rows renormalised")), ("row", json!("[CLS]"))]),
-            completeness: None,
-            readings: Vec::new(),
+            diagnostics: Diagnostics::default(),
         })
     }
 }
@@ -103,22 +95,19 @@ impl GradSam {
 }
 
 impl AttributionMethod for GradSam {
-    fn name(&self) -> &'static str {
-        "grad_sam"
-    }
 
     async fn attribute(&self, input: &ExplainedInput<'_>) -> Result<MethodOutput, DeviceError> {
         let map = Self::map(input);
         let [s, _] = map.dims();
         let scores = match self.reading {
-            GradSamReading::Column => map.mean_dim(0),
-            GradSamReading::Row => map.mean_dim(1),
+            GradSamReading::Column => map.clone().mean_dim(0),
+            GradSamReading::Row => map.clone().mean_dim(1),
         };
+        let token_map = Some(read(map).await?);
         Ok(MethodOutput {
             token_scores: read(scores.reshape([s])).await?,
             conventions: conventions(input, [("reading", json!(self.reading)), ("layers", json!("all")), ("heads", json!("mean"))]),
-            completeness: None,
-            readings: Vec::new(),
+            diagnostics: Diagnostics { token_map, ..Diagnostics::default() },
         })
     }
 }
@@ -130,9 +119,6 @@ impl AttributionMethod for GradSam {
 pub struct GradientWeightedRollout;
 
 impl AttributionMethod for GradientWeightedRollout {
-    fn name(&self) -> &'static str {
-        "gradient_weighted_rollout"
-    }
 
     async fn attribute(&self, input: &ExplainedInput<'_>) -> Result<MethodOutput, DeviceError> {
         let gate = relu(input.probe_gradients().attention_gate);
@@ -144,8 +130,7 @@ impl AttributionMethod for GradientWeightedRollout {
         Ok(MethodOutput {
             token_scores: row(relevance, 0).await?,
             conventions: conventions(input, [("row", json!("[CLS]")), ("heads", json!("mean of ReLU(A * dF/dA)"))]),
-            completeness: None,
-            readings: Vec::new(),
+            diagnostics: Diagnostics::default(),
         })
     }
 }
@@ -161,9 +146,6 @@ pub struct LayerGam {
 }
 
 impl AttributionMethod for LayerGam {
-    fn name(&self) -> &'static str {
-        "gam"
-    }
 
     async fn attribute(&self, input: &ExplainedInput<'_>) -> Result<MethodOutput, DeviceError> {
         let gradients = input.probe_gradients();
@@ -181,8 +163,7 @@ impl AttributionMethod for LayerGam {
         Ok(MethodOutput {
             token_scores: total,
             conventions: conventions(input, [("layers", json!(chosen)), ("per_layer", json!("min-max normalised"))]),
-            completeness: None,
-            readings: Vec::new(),
+            diagnostics: Diagnostics::default(),
         })
     }
 }

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{AttributionMethod, MethodOutput, conventions};
-use crate::explanation::Completeness;
+use gradlens_explanation::{Completeness, Diagnostics};
 use crate::input::{DeviceError, read, read_indices};
 use crate::{Baseline, ExplainedInput};
 
@@ -90,9 +90,6 @@ impl DiscretizedIntegratedGradients {
 }
 
 impl AttributionMethod for DiscretizedIntegratedGradients {
-    fn name(&self) -> &'static str {
-        if self.is_uniform() { "udig" } else { "dig" }
-    }
 
     async fn attribute(&self, input: &ExplainedInput<'_>) -> Result<MethodOutput, DeviceError> {
         let [_, s, h] = input.embeddings.dims();
@@ -163,7 +160,7 @@ impl AttributionMethod for DiscretizedIntegratedGradients {
         }
         let ends = read(input.target_logits(Tensor::cat(vec![points.clone().narrow(0, length - 1, 1), points.narrow(0, 0, 1)], 0))).await?;
         let completeness = Completeness::new(scores.iter().sum(), ends[0] - ends[1]);
-        let mut own = vec![
+        let own = vec![
             ("steps", json!(self.steps)),
             ("factor", json!(self.factor)),
             ("strategy", json!(self.strategy)),
@@ -172,12 +169,14 @@ impl AttributionMethod for DiscretizedIntegratedGradients {
             ("path_points", json!(length)),
             ("output", json!("logit")),
         ];
-        if self.is_uniform() {
-            own.push(("word_approximation_error", json!(approximation_error / self.steps.max(1) as f32)));
-        }
         let mut c = conventions(input, []);
         c.extend(own.into_iter().map(|(k, v)| (k.to_owned(), v)));
-        Ok(MethodOutput { token_scores: scores, conventions: c, completeness: Some(completeness), readings: Vec::new() })
+        let diagnostics = Diagnostics {
+            completeness: Some(completeness),
+            word_approximation_error: self.is_uniform().then(|| approximation_error / self.steps.max(1) as f32),
+            ..Diagnostics::default()
+        };
+        Ok(MethodOutput { token_scores: scores, conventions: c, diagnostics })
     }
 }
 

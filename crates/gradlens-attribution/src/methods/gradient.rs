@@ -1,7 +1,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{AttributionMethod, MethodOutput, conventions};
+use super::{AttributionMethod, Diagnostics, MethodOutput, conventions};
 use crate::ExplainedInput;
 use crate::input::{DeviceError, read};
 
@@ -27,9 +27,6 @@ pub struct Saliency {
 }
 
 impl AttributionMethod for Saliency {
-    fn name(&self) -> &'static str {
-        "saliency"
-    }
 
     async fn attribute(&self, input: &ExplainedInput<'_>) -> Result<MethodOutput, DeviceError> {
         let g = input.embedding_gradients(input.embeddings.clone());
@@ -41,8 +38,7 @@ impl AttributionMethod for Saliency {
         Ok(MethodOutput {
             token_scores: read(scores.reshape([s])).await?,
             conventions: conventions(input, [("norm", json!(self.norm))]),
-            completeness: None,
-            readings: Vec::new(),
+            diagnostics: Diagnostics::default(),
         })
     }
 }
@@ -53,9 +49,6 @@ impl AttributionMethod for Saliency {
 pub struct GradientXInput;
 
 impl AttributionMethod for GradientXInput {
-    fn name(&self) -> &'static str {
-        "gradient_x_input"
-    }
 
     async fn attribute(&self, input: &ExplainedInput<'_>) -> Result<MethodOutput, DeviceError> {
         let g = input.embedding_gradients(input.embeddings.clone());
@@ -63,8 +56,7 @@ impl AttributionMethod for GradientXInput {
         Ok(MethodOutput {
             token_scores: read((g * input.embeddings.clone()).sum_dim(2).reshape([s])).await?,
             conventions: conventions(input, []),
-            completeness: None,
-            readings: Vec::new(),
+            diagnostics: Diagnostics::default(),
         })
     }
 }

@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{AttributionMethod, MethodOutput, conventions};
-use crate::explanation::Completeness;
+use gradlens_explanation::{Completeness, Diagnostics};
 use crate::input::{DeviceError, read};
 use crate::{Baseline, ExplainedInput, IntegrationRule};
 
@@ -27,9 +27,6 @@ impl Default for IntegratedGradients {
 }
 
 impl AttributionMethod for IntegratedGradients {
-    fn name(&self) -> &'static str {
-        "integrated_gradients"
-    }
 
     async fn attribute(&self, input: &ExplainedInput<'_>) -> Result<MethodOutput, DeviceError> {
         let x = input.embeddings.clone();
@@ -61,8 +58,7 @@ impl AttributionMethod for IntegratedGradients {
                     ("special_tokens", json!("held fixed (baseline = input)")),
                 ],
             ),
-            completeness: Some(completeness),
-            readings: Vec::new(),
+            diagnostics: Diagnostics { completeness: Some(completeness), ..Diagnostics::default() },
         })
     }
 }

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{AttributionMethod, MethodOutput, conventions};
-use crate::explanation::Reading;
+use gradlens_explanation::{Diagnostics, Reading, Readings};
 use crate::input::{DeviceError, read};
 use crate::ExplainedInput;
 
@@ -32,9 +32,6 @@ pub struct LayerSaliency {
 }
 
 impl AttributionMethod for LayerSaliency {
-    fn name(&self) -> &'static str {
-        "layer_saliency"
-    }
 
     async fn attribute(&self, input: &ExplainedInput<'_>) -> Result<MethodOutput, DeviceError> {
         let gradients = input.probe_gradients();
@@ -56,16 +53,13 @@ impl AttributionMethod for LayerSaliency {
             Some(layer) => layer.clamp(1, layers),
             None => 1 + (0..layers).max_by(|&a, &b| layer_readings[a].coherence.total_cmp(&layer_readings[b].coherence)).unwrap_or(0),
         };
-        let coherence: Vec<f32> = layer_readings.iter().map(|r| r.coherence).collect();
         let c = conventions(
             input,
             [
                 ("layer", json!(chosen)),
                 ("chosen", json!(if self.layer.is_some() { "asked" } else { "most coherent" })),
-                ("coherence", json!(coherence)),
                 ("saliency", json!("gradient x activation of the layer's hidden states")),
                 ("decoding", json!("softmax over the tied word-embedding matrix, read at the text's word tokens")),
-                ("reading_score", json!("semantic coherence of the layer")),
             ],
         );
         let readings: Vec<Reading> = layer_readings
@@ -73,7 +67,9 @@ impl AttributionMethod for LayerSaliency {
             .enumerate()
             .map(|(l, r)| Reading { label: format!("layer {}", l + 1), score: r.coherence, token_scores: r.scores })
             .collect();
-        Ok(MethodOutput { token_scores: readings[chosen - 1].token_scores.clone(), conventions: c, completeness: None, readings })
+        let token_scores = readings[chosen - 1].token_scores.clone();
+        let readings = Readings { score_meaning: "semantic coherence of the layer".into(), parts: readings };
+        Ok(MethodOutput { token_scores, conventions: c, diagnostics: Diagnostics { readings: Some(readings), ..Diagnostics::default() } })
     }
 }
 

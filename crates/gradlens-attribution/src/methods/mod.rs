@@ -23,19 +23,19 @@ pub use perturbation::{KernelShap, Lime, ShapleySampling};
 pub use representation::RepresentationAttribution;
 pub use smooth_grad::{SmoothGrad, SmoothGradOf};
 
-use crate::explanation::{Completeness, Conventions, Reading};
-use crate::ExplainedInput;
-use crate::input::DeviceError;
+use gradlens_explanation::{Conventions, Diagnostics};
+use serde::Deserializer;
 
-/// What a method computes for one input: a score per token, its conventions and, for path methods,
-/// the completeness check.
+use crate::input::DeviceError;
+use crate::{Baseline, ExplainedInput, IntegrationRule};
+
+/// What a method computes for one input: a score per token, its conventions and what it reports about
+/// its own result.
 #[derive(Clone, Debug)]
 pub struct MethodOutput {
     pub token_scores: Vec<f32>,
     pub conventions: Conventions,
-    pub completeness: Option<Completeness>,
-    /// For methods that read several parts of the model: each part's scores (see [`Reading`]).
-    pub readings: Vec<Reading>,
+    pub diagnostics: Diagnostics,
 }
 
 /// An attribution method. `attribute` is asynchronous because reading results back from WebGPU is; on
@@ -44,107 +44,174 @@ pub struct MethodOutput {
 // need not be `Send`.
 #[allow(async_fn_in_trait)]
 pub trait AttributionMethod {
-    /// Registry name, as in [`Method::name`].
-    fn name(&self) -> &'static str;
     async fn attribute(&self, input: &ExplainedInput<'_>) -> Result<MethodOutput, DeviceError>;
 }
 
-/// Every method with its options; serialisable so that a request (CLI flags, page state, embed
-/// attributes) names a method and its settings in one value.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "method", rename_all = "snake_case")]
-pub enum Method {
-    Saliency(Saliency),
-    GradientXInput(GradientXInput),
-    IntegratedGradients(IntegratedGradients),
-    SmoothGrad(SmoothGrad),
-    GradSam(GradSam),
-    Gam(LayerGam),
-    RawAttention(RawAttention),
-    AttentionRollout(AttentionRollout),
-    GradientWeightedRollout(GradientWeightedRollout),
-    Occlusion(Occlusion),
-    Dig(DiscretizedIntegratedGradients),
-    Udig(DiscretizedIntegratedGradients),
-    Lime(Lime),
-    KernelShap(KernelShap),
-    ShapleySampling(ShapleySampling),
-    LayerSaliency(LayerSaliency),
-    Representation(RepresentationAttribution),
+/// The registry: every method, once, with its name, its defaults and the front-end options it takes
+/// (`option: field`). It generates [`Method`] (serialisable, tagged by name, so that a request names a
+/// method and its settings in one value), [`Method::all_defaults`] in the order front ends list them,
+/// the names and the dispatch. Adding a method is one line here.
+macro_rules! registry {
+    ($( $(#[$attr:meta])* $variant:ident($kind:ty) = $name:literal, $default:expr, { $($option:ident: $field:ident),* }; )*) => {
+        #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+        #[serde(tag = "method")]
+        pub enum Method {
+            $( $(#[$attr])* #[serde(rename = $name)] $variant($kind), )*
+        }
+
+        impl Method {
+            /// Every method with its default options, in the order front ends list them.
+            pub fn all_defaults() -> Vec<Method> {
+                vec![$(Method::$variant($default)),*]
+            }
+
+            /// The registry name (`integrated_gradients`, ...), as in JSON and on the command line.
+            pub fn name(&self) -> &'static str {
+                match self {
+                    $(Method::$variant(_) => $name,)*
+                }
+            }
+
+            async fn dispatch(&self, input: &ExplainedInput<'_>) -> Result<MethodOutput, DeviceError> {
+                match self {
+                    $(Method::$variant(m) => m.attribute(input).await,)*
+                }
+            }
+
+            fn option_fields(&mut self) -> OptionFields<'_> {
+                match self {
+                    $(#[allow(unused_variables)] Method::$variant(m) => OptionFields { $($option: Some(&mut m.$field),)* ..OptionFields::default() },)*
+                }
+            }
+        }
+    };
 }
 
-impl Method {
-    /// Every method with its default options, in the order front ends list them.
-    pub fn all_defaults() -> Vec<Method> {
-        vec![
-            Method::Saliency(Saliency::default()),
-            Method::GradientXInput(GradientXInput),
-            Method::IntegratedGradients(IntegratedGradients::default()),
-            Method::SmoothGrad(SmoothGrad::default()),
-            Method::GradSam(GradSam::default()),
-            Method::Gam(LayerGam::default()),
-            Method::RawAttention(RawAttention),
-            Method::AttentionRollout(AttentionRollout),
-            Method::GradientWeightedRollout(GradientWeightedRollout),
-            Method::Occlusion(Occlusion::default()),
-            Method::Dig(DiscretizedIntegratedGradients::dig()),
-            Method::Udig(DiscretizedIntegratedGradients::udig()),
-            Method::Lime(Lime::default()),
-            Method::KernelShap(KernelShap::default()),
-            Method::ShapleySampling(ShapleySampling::default()),
-            Method::LayerSaliency(LayerSaliency::default()),
-            Method::Representation(RepresentationAttribution::default()),
-        ]
-    }
+registry! {
+    IntegratedGradients(IntegratedGradients) = "integrated_gradients", IntegratedGradients::default(), { steps: steps, rule: rule, baseline: baseline };
+    GradSam(GradSam) = "grad_sam", GradSam::default(), {};
+    Occlusion(Occlusion) = "occlusion", Occlusion::default(), { baseline: baseline };
+    Saliency(Saliency) = "saliency", Saliency::default(), {};
+    GradientXInput(GradientXInput) = "gradient_x_input", GradientXInput, {};
+    SmoothGrad(SmoothGrad) = "smooth_grad", SmoothGrad::default(), { samples: samples };
+    Gam(LayerGam) = "gam", LayerGam::default(), {};
+    RawAttention(RawAttention) = "raw_attention", RawAttention, {};
+    AttentionRollout(AttentionRollout) = "attention_rollout", AttentionRollout, {};
+    GradientWeightedRollout(GradientWeightedRollout) = "gradient_weighted_rollout", GradientWeightedRollout, {};
+    Dig(DiscretizedIntegratedGradients) = "dig", DiscretizedIntegratedGradients::dig(), { steps: steps, baseline: baseline };
+    // Same struct as DIG: its unset fields take UDIG's defaults, not DIG's.
+    #[serde(deserialize_with = "udig")]
+    Udig(DiscretizedIntegratedGradients) = "udig", DiscretizedIntegratedGradients::udig(), { steps: steps, baseline: baseline };
+    Lime(Lime) = "lime", Lime::default(), { samples: samples, baseline: baseline };
+    KernelShap(KernelShap) = "kernel_shap", KernelShap::default(), { samples: samples, baseline: baseline };
+    ShapleySampling(ShapleySampling) = "shapley_sampling", ShapleySampling::default(), { samples: permutations, baseline: baseline };
+    LayerSaliency(LayerSaliency) = "layer_saliency", LayerSaliency::default(), {};
+    Representation(RepresentationAttribution) = "representation", RepresentationAttribution::default(), { samples: samples };
+}
 
-    /// The method called `name` with default options.
-    pub fn by_name(name: &str) -> Option<Method> {
-        Self::all_defaults().into_iter().find(|m| m.name() == name)
-    }
-
+/// UDIG's settings: the fields given, UDIG's defaults for the rest.
+fn udig<'de, D: Deserializer<'de>>(deserializer: D) -> Result<DiscretizedIntegratedGradients, D::Error> {
+    use serde::de::Error;
+    let given = serde_json::Map::<String, serde_json::Value>::deserialize(deserializer)?;
+    let mut settings = match serde_json::to_value(DiscretizedIntegratedGradients::udig()) {
+        Ok(serde_json::Value::Object(defaults)) => defaults,
+        _ => unreachable!("a struct serialises to an object"),
+    };
+    settings.extend(given);
+    serde_json::from_value(serde_json::Value::Object(settings)).map_err(D::Error::custom)
 }
 
 impl AttributionMethod for Method {
-    fn name(&self) -> &'static str {
-        match self {
-            Method::Saliency(m) => m.name(),
-            Method::GradientXInput(m) => m.name(),
-            Method::IntegratedGradients(m) => m.name(),
-            Method::SmoothGrad(m) => m.name(),
-            Method::GradSam(m) => m.name(),
-            Method::Gam(m) => m.name(),
-            Method::RawAttention(m) => m.name(),
-            Method::AttentionRollout(m) => m.name(),
-            Method::GradientWeightedRollout(m) => m.name(),
-            Method::Occlusion(m) => m.name(),
-            Method::Dig(m) | Method::Udig(m) => m.name(),
-            Method::Lime(m) => m.name(),
-            Method::KernelShap(m) => m.name(),
-            Method::ShapleySampling(m) => m.name(),
-            Method::LayerSaliency(m) => m.name(),
-            Method::Representation(m) => m.name(),
-        }
+    async fn attribute(&self, input: &ExplainedInput<'_>) -> Result<MethodOutput, DeviceError> {
+        self.dispatch(input).await
+    }
+}
+
+/// Settings a front end (command line, page) may give any method. Each applies to the methods that
+/// have it and is refused for the others, never silently ignored.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct MethodOptions {
+    /// Integration steps (IG) or anchors per path (DIG, UDIG).
+    pub steps: Option<usize>,
+    /// Noise samples (SmoothGrad), coalitions (LIME, KernelSHAP), permutations (Shapley sampling) or
+    /// background texts (representation).
+    pub samples: Option<usize>,
+    /// Integration rule (IG).
+    pub rule: Option<IntegrationRule>,
+    /// Reference input (IG, DIG, UDIG, occlusion, LIME, KernelSHAP, Shapley sampling).
+    pub baseline: Option<Baseline>,
+}
+
+/// The fields of one method that the options set, where it has them.
+#[derive(Default)]
+struct OptionFields<'a> {
+    steps: Option<&'a mut usize>,
+    samples: Option<&'a mut usize>,
+    rule: Option<&'a mut IntegrationRule>,
+    baseline: Option<&'a mut Baseline>,
+}
+
+/// An option that does not fit the method it was given for.
+#[derive(Debug, PartialEq, thiserror::Error)]
+pub enum OptionError {
+    #[error("{method} takes no {option} option (it applies to {applies})")]
+    DoesNotApply { method: &'static str, option: &'static str, applies: String },
+    #[error("{option} must be at least 1")]
+    Zero { option: &'static str },
+    #[error("no method called '{name}' (known: {known})")]
+    UnknownMethod { name: String, known: String },
+}
+
+impl Method {
+    /// The method called `name` with default options.
+    pub fn by_name(name: &str) -> Result<Method, OptionError> {
+        Self::all_defaults().into_iter().find(|m| m.name() == name).ok_or_else(|| OptionError::UnknownMethod {
+            name: name.to_owned(),
+            known: Self::all_defaults().iter().map(Method::name).collect::<Vec<_>>().join(", "),
+        })
     }
 
-    async fn attribute(&self, input: &ExplainedInput<'_>) -> Result<MethodOutput, DeviceError> {
-        match self {
-            Method::Saliency(m) => m.attribute(input).await,
-            Method::GradientXInput(m) => m.attribute(input).await,
-            Method::IntegratedGradients(m) => m.attribute(input).await,
-            Method::SmoothGrad(m) => m.attribute(input).await,
-            Method::GradSam(m) => m.attribute(input).await,
-            Method::Gam(m) => m.attribute(input).await,
-            Method::RawAttention(m) => m.attribute(input).await,
-            Method::AttentionRollout(m) => m.attribute(input).await,
-            Method::GradientWeightedRollout(m) => m.attribute(input).await,
-            Method::Occlusion(m) => m.attribute(input).await,
-            Method::Dig(m) | Method::Udig(m) => m.attribute(input).await,
-            Method::Lime(m) => m.attribute(input).await,
-            Method::KernelShap(m) => m.attribute(input).await,
-            Method::ShapleySampling(m) => m.attribute(input).await,
-            Method::LayerSaliency(m) => m.attribute(input).await,
-            Method::Representation(m) => m.attribute(input).await,
+    /// This method with `options` applied; an option it does not take, or a count of zero, is an error.
+    pub fn with_options(mut self, options: &MethodOptions) -> Result<Method, OptionError> {
+        let name = self.name();
+        let fields = self.option_fields();
+        let refuse = |option: &'static str| OptionError::DoesNotApply { method: name, option, applies: Self::taking(option) };
+        let count = |option: &'static str, value: usize| if value == 0 { Err(OptionError::Zero { option }) } else { Ok(value) };
+        match (options.steps, fields.steps) {
+            (Some(v), Some(field)) => *field = count("steps", v)?,
+            (Some(_), None) => return Err(refuse("steps")),
+            _ => {}
         }
+        match (options.samples, fields.samples) {
+            (Some(v), Some(field)) => *field = count("samples", v)?,
+            (Some(_), None) => return Err(refuse("samples")),
+            _ => {}
+        }
+        match (options.rule, fields.rule) {
+            (Some(v), Some(field)) => *field = v,
+            (Some(_), None) => return Err(refuse("rule")),
+            _ => {}
+        }
+        match (options.baseline, fields.baseline) {
+            (Some(v), Some(field)) => *field = v,
+            (Some(_), None) => return Err(refuse("baseline")),
+            _ => {}
+        }
+        Ok(self)
+    }
+
+    /// The names of the methods that take `option`.
+    fn taking(option: &str) -> String {
+        let takes = |m: &mut Method| {
+            let f = m.option_fields();
+            match option {
+                "steps" => f.steps.is_some(),
+                "samples" => f.samples.is_some(),
+                "rule" => f.rule.is_some(),
+                _ => f.baseline.is_some(),
+            }
+        };
+        Self::all_defaults().into_iter().filter_map(|mut m| takes(&mut m).then(|| m.name())).collect::<Vec<_>>().join(", ")
     }
 }
 

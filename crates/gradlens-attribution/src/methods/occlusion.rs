@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::perturbation::coalition_probabilities;
-use super::{AttributionMethod, MethodOutput, conventions};
+use super::{AttributionMethod, Diagnostics, MethodOutput, conventions};
 use crate::input::DeviceError;
 use crate::{Baseline, ExplainedInput};
 
@@ -38,9 +38,6 @@ impl Default for Occlusion {
 }
 
 impl AttributionMethod for Occlusion {
-    fn name(&self) -> &'static str {
-        "occlusion"
-    }
 
     async fn attribute(&self, input: &ExplainedInput<'_>) -> Result<MethodOutput, DeviceError> {
         let words = input.word_positions();
@@ -70,7 +67,7 @@ impl AttributionMethod for Occlusion {
         }
         let mut c = conventions(input, []);
         c.extend(own.into_iter().map(|(k, v)| (k.to_owned(), v)));
-        Ok(MethodOutput { token_scores: scores, conventions: c, completeness: None, readings: Vec::new() })
+        Ok(MethodOutput { token_scores: scores, conventions: c, diagnostics: Diagnostics::default() })
     }
 }
 

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{AttributionMethod, MethodOutput, conventions};
-use crate::explanation::{Completeness, Conventions};
+use gradlens_explanation::{Conventions, Diagnostics};
 use crate::input::DeviceError;
 use crate::{Baseline, ExplainedInput};
 
@@ -127,9 +127,6 @@ impl Lime {
 }
 
 impl AttributionMethod for Lime {
-    fn name(&self) -> &'static str {
-        "lime"
-    }
 
     async fn attribute(&self, input: &ExplainedInput<'_>) -> Result<MethodOutput, DeviceError> {
         let positions = input.word_positions();
@@ -165,7 +162,7 @@ impl AttributionMethod for Lime {
                 ("ridge", json!(self.ridge)),
             ],
         );
-        Ok(MethodOutput { token_scores: scores_at(input, &positions, coefficients.iter().copied()), conventions: c, completeness: None, readings: Vec::new() })
+        Ok(MethodOutput { token_scores: scores_at(input, &positions, coefficients.iter().copied()), conventions: c, diagnostics: Diagnostics::default() })
     }
 }
 
@@ -200,9 +197,6 @@ fn binomial(n: usize, k: usize) -> f64 {
 }
 
 impl AttributionMethod for KernelShap {
-    fn name(&self) -> &'static str {
-        "kernel_shap"
-    }
 
     async fn attribute(&self, input: &ExplainedInput<'_>) -> Result<MethodOutput, DeviceError> {
         let positions = input.word_positions();
@@ -247,7 +241,6 @@ impl AttributionMethod for KernelShap {
             let rest = full - empty - phi.sum();
             phi.iter().copied().chain(std::iter::once(rest)).collect()
         };
-        let sum = values.iter().sum::<f64>() as f32;
         let c = perturbation_conventions(
             input,
             self.baseline,
@@ -257,8 +250,8 @@ impl AttributionMethod for KernelShap {
         Ok(MethodOutput {
             token_scores: scores_at(input, &positions, values),
             conventions: c,
-            completeness: Some(Completeness::new(sum, (full - empty) as f32)),
-            readings: Vec::new(),
+            // Efficiency holds by construction (the last value is what the others leave): no check to report.
+            diagnostics: Diagnostics::default(),
         })
     }
 }
@@ -283,9 +276,6 @@ impl Default for ShapleySampling {
 }
 
 impl AttributionMethod for ShapleySampling {
-    fn name(&self) -> &'static str {
-        "shapley_sampling"
-    }
 
     async fn attribute(&self, input: &ExplainedInput<'_>) -> Result<MethodOutput, DeviceError> {
         let positions = input.word_positions();
@@ -319,14 +309,12 @@ impl AttributionMethod for ShapleySampling {
                 values[j] += f64::from(p[step + 1] - p[step]) / permutations as f64;
             }
         }
-        let output_difference = f64::from(p[n]) - f64::from(p[0]);
-        let sum = values.iter().sum::<f64>();
         let c = perturbation_conventions(input, self.baseline, self.seed, [("permutations", json!(permutations))]);
         Ok(MethodOutput {
             token_scores: scores_at(input, &positions, values),
             conventions: c,
-            completeness: Some(Completeness::new(sum as f32, output_difference as f32)),
-            readings: Vec::new(),
+            // Each permutation's credits telescope to p(x) - p(baseline): complete by construction.
+            diagnostics: Diagnostics::default(),
         })
     }
 }

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{AttributionMethod, MethodOutput, conventions};
-use crate::explanation::Reading;
+use gradlens_explanation::{Diagnostics, Reading, Readings};
 use crate::input::{DeviceError, read};
 use crate::ExplainedInput;
 
@@ -145,9 +145,6 @@ pub fn disentanglement(map: &[f32], dims: usize) -> f32 {
 }
 
 impl AttributionMethod for RepresentationAttribution {
-    fn name(&self) -> &'static str {
-        "representation"
-    }
 
     async fn attribute(&self, input: &ExplainedInput<'_>) -> Result<MethodOutput, DeviceError> {
         let s = input.len();
@@ -187,11 +184,14 @@ impl AttributionMethod for RepresentationAttribution {
                 ("background", json!("random vocabulary words, alpha ~ U(0, 1)")),
                 ("seed", json!(self.seed)),
                 ("composition", json!("sum_d dF_c/dh_d x EG_d")),
-                ("reading_score", json!("dF_c/dh_d, the dimension's weight for the class")),
-                ("informativeness", json!(informativeness(&text_map, &random_map))),
-                ("disentanglement", json!(disentanglement(&text_map, dims.len()))),
             ],
         );
-        Ok(MethodOutput { token_scores: scores, conventions: c, completeness: None, readings })
+        let diagnostics = Diagnostics {
+            informativeness: Some(informativeness(&text_map, &random_map)),
+            disentanglement: Some(disentanglement(&text_map, dims.len())),
+            readings: Some(Readings { score_meaning: "dF_c/dh_d, the dimension's weight for the class".into(), parts: readings }),
+            ..Diagnostics::default()
+        };
+        Ok(MethodOutput { token_scores: scores, conventions: c, diagnostics })
     }
 }

@@ -4,7 +4,7 @@ use rand_distr::{Distribution, Normal};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{AttributionMethod, MethodOutput, conventions};
+use super::{AttributionMethod, Diagnostics, MethodOutput, conventions};
 use crate::ExplainedInput;
 use crate::input::{DeviceError, read};
 
@@ -40,9 +40,6 @@ impl Default for SmoothGrad {
 }
 
 impl AttributionMethod for SmoothGrad {
-    fn name(&self) -> &'static str {
-        "smooth_grad"
-    }
 
     async fn attribute(&self, input: &ExplainedInput<'_>) -> Result<MethodOutput, DeviceError> {
         let x = input.embeddings.clone();
@@ -79,8 +76,7 @@ impl AttributionMethod for SmoothGrad {
                     ("seed", json!(self.seed)),
                 ],
             ),
-            completeness: None,
-            readings: Vec::new(),
+            diagnostics: Diagnostics::default(),
         })
     }
 }

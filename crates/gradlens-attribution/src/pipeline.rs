@@ -1,0 +1,142 @@
+//! The one pipeline every front end runs: text -> encoding -> each method -> each method's
+//! faithfulness metrics -> [`Explanation`]. Front ends differ only in their [`Hooks`]: the command
+//! line draws a spinner, `eval` a progress bar, the page hands control back to the browser between
+//! stages and stops when the reader cancels.
+
+use gradlens_explanation::{Attribution, Explanation, ModelInfo};
+use gradlens_model::Classifier;
+
+use crate::input::{DeviceError, ExplainedInput, InputError, Target};
+use crate::methods::{AttributionMethod, Method};
+use crate::metrics::{Metric, PerturbationOptions, evaluate_all};
+
+/// What to compute for one text.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Request {
+    pub text: String,
+    pub target: Target,
+    pub methods: Vec<Method>,
+    /// Faithfulness metrics of every method; none means no perturbed input is run.
+    pub metrics: Vec<Metric>,
+    pub perturbation: PerturbationOptions,
+}
+
+impl Request {
+    /// `methods` on `text` for the predicted class, without metrics.
+    pub fn new(text: impl Into<String>, methods: Vec<Method>) -> Self {
+        Self { text: text.into(), target: Target::Predicted, methods, metrics: Vec::new(), perturbation: PerturbationOptions::default() }
+    }
+}
+
+/// The stage about to run, with how far the whole request is.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stage {
+    /// Stages finished.
+    pub done: usize,
+    pub total: usize,
+    /// The method this stage runs, or computes the metrics of; `None` while the text is read.
+    pub method: Option<&'static str>,
+    pub metrics: bool,
+}
+
+impl std::fmt::Display for Stage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.method, self.metrics) {
+            (None, _) => write!(f, "reading the text"),
+            (Some(m), false) => write!(f, "{}", m.replace('_', " ")),
+            (Some(m), true) => write!(f, "faithfulness of {}", m.replace('_', " ")),
+        }
+    }
+}
+
+/// Why the pipeline stopped before its result.
+#[derive(Debug, thiserror::Error)]
+pub enum Stopped {
+    /// The hooks stopped it (a cancel, a newer request).
+    #[error("stopped before the end")]
+    Cancelled,
+    /// Bad input (the message says what to change) or a failed device.
+    #[error(transparent)]
+    Failed(#[from] InputError),
+}
+
+impl From<DeviceError> for Stopped {
+    fn from(e: DeviceError) -> Self {
+        Stopped::Failed(InputError::Device(e))
+    }
+}
+
+/// What a front end does around the pipeline's stages.
+#[allow(async_fn_in_trait)]
+pub trait Hooks {
+    /// Before each stage: report it, hand control back (the page lets the browser paint), or stop.
+    async fn before(&mut self, _stage: &Stage) -> Result<(), Stopped> {
+        Ok(())
+    }
+
+    /// After each method and after each method's metrics: the explanation so far, to show early.
+    fn progressed(&mut self, _so_far: &Explanation) {}
+}
+
+/// Hooks that do nothing: run to the end.
+pub struct NoHooks;
+
+impl Hooks for NoHooks {}
+
+/// Runs `request` on `model`: every method first (so that highlights can show early), then the metrics
+/// of each.
+pub async fn explain(model: &Classifier, request: &Request, hooks: &mut impl Hooks) -> Result<Explanation, Stopped> {
+    let methods = request.methods.len();
+    let total = 1 + methods + if request.metrics.is_empty() { 0 } else { methods };
+    let mut stage = Stage { done: 0, total, method: None, metrics: false };
+    hooks.before(&stage).await?;
+    let input = ExplainedInput::new(model, &request.text, request.target).await?;
+    let mut explanation = unexplained(&input);
+    for method in &request.methods {
+        stage = Stage { done: stage.done + 1, method: Some(method.name()), ..stage };
+        hooks.before(&stage).await?;
+        explanation.attributions.push(attribute(&input, &explanation, method).await?);
+        hooks.progressed(&explanation);
+    }
+    if !request.metrics.is_empty() {
+        for i in 0..methods {
+            let attribution = &explanation.attributions[i];
+            stage = Stage { done: stage.done + 1, method: Some(request.methods[i].name()), metrics: true, ..stage };
+            hooks.before(&stage).await?;
+            let values = evaluate_all(&request.metrics, &input, &attribution.token_scores, &request.perturbation).await?;
+            explanation.attributions[i].metrics = values;
+            hooks.progressed(&explanation);
+        }
+    }
+    Ok(explanation)
+}
+
+/// The tokens, words and prediction of `input`, before any method has run.
+pub fn unexplained(input: &ExplainedInput) -> Explanation {
+    let config = input.model.config();
+    let encoded = &input.encoded;
+    Explanation::new(
+        encoded.text.clone(),
+        ModelInfo { name: config.name.clone(), labels: config.labels.clone() },
+        encoded.result_tokens(),
+        encoded.words.clone(),
+        encoded.truncated,
+        input.probabilities.clone(),
+    )
+}
+
+/// Runs one method on `input`, timed, its token scores summed into the words of `explanation`.
+pub async fn attribute(input: &ExplainedInput<'_>, explanation: &Explanation, method: &Method) -> Result<Attribution, DeviceError> {
+    let started = web_time::Instant::now();
+    let out = method.attribute(input).await?;
+    Ok(Attribution {
+        method: method.name().to_owned(),
+        target: input.target,
+        word_scores: explanation.word_scores(&out.token_scores),
+        token_scores: out.token_scores,
+        conventions: out.conventions,
+        seconds: started.elapsed().as_secs_f64(),
+        diagnostics: out.diagnostics,
+        metrics: Vec::new(),
+    })
+}
