@@ -44,7 +44,7 @@ WORK = ROOT / "target" / "model-work"  # checkpoints; never committed
 
 # How the sites store the weights (crates/gradlens-model/src/weights.rs): bits per value of the graph's
 # matrices (per output feature) and of the word-embedding table (per row). Chosen by measurement: README,
-# "What the quantization costs".
+# "What the site ships: quantized weights".
 QUANTIZATION = {"graph_bits": 7, "table_bits": 6}
 SEED = 20261125
 MAX_LEN = 128

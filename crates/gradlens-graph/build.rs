@@ -27,19 +27,22 @@ fn main() {
     println!("cargo:rustc-env=GRADLENS_SITE_MODEL_NAME={name}");
 
     generate(&site.join("classifier.onnx"), "site");
-    for (onnx, out) in FIXTURES {
-        generate(&models.join(onnx), out);
+    // The built-in site model's optional surrogate: an empty file stands for none.
+    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    let surrogate = site.join("surrogate.json");
+    println!("cargo:rerun-if-changed={}", surrogate.display());
+    std::fs::write(out.join("site/surrogate.json"), std::fs::read(&surrogate).unwrap_or_default()).expect("OUT_DIR is writable");
+    if std::env::var_os("CARGO_FEATURE_FIXTURES").is_some() {
+        for (onnx, out) in FIXTURES {
+            generate(&models.join(onnx), out);
+        }
     }
 }
 
 fn generate(onnx: &Path, out: &str) {
     assert!(onnx.is_file(), "{} is missing: a model folder holds classifier.onnx (see the README)", onnx.display());
     println!("cargo:rerun-if-changed={}", onnx.display());
-    ModelGen::new()
-        .input(onnx.to_str().expect("a UTF-8 path"))
-        .out_dir(&format!("{out}/"))
-        .load_strategy(LoadStrategy::None)
-        .run_from_script();
+    ModelGen::new().input(onnx.to_str().expect("a UTF-8 path")).out_dir(&format!("{out}/")).load_strategy(LoadStrategy::None).run_from_script();
 }
 
 /// The `name` in the site model's config.json: front ends pick the model by it.

@@ -15,7 +15,7 @@ const TEXT = "A gorgeous, witty, seductive movie.";
 let site, browser, native;
 
 before(async () => {
-  const cli = execFileSync("cargo", ["run", "--quiet", "-p", "gradlens-cli", "--", "explain", "--model", "tiny",
+  const cli = execFileSync("cargo", ["run", "--quiet", "-p", "gradlens-cli", "--features", "fixtures", "--", "explain", "--model", "tiny",
     "-m", "saliency", "--format", "json", TEXT], { cwd: ROOT, encoding: "utf8" });
   native = JSON.parse(cli).probabilities;
 

@@ -140,7 +140,8 @@ test("markup in the text stays text, and empty text gets a clear message", async
     explanation.attributions.map((a) => a.metrics.map((m) => [m.metric, m.value.toFixed(3)])),
     cells,
   );
-  assert.equal(explanation.attributions[0].metrics.find((m) => m.metric === "deletion_area").curve.length, explanation.words.length + 1);
+  const wordTokens = explanation.tokens.filter((t) => t.word !== null).length;
+  assert.equal(explanation.attributions[0].metrics.find((m) => m.metric === "deletion_area").curve.length, wordTokens + 1, "a point per removed token");
 
   await explain(page, "   ");
   await page.getByRole("alert").getByText("empty").waitFor();

@@ -69,8 +69,7 @@ async fn request_adapter() -> Result<Option<(String, bool)>, String> {
     if gpu.is_undefined() {
         return Err("this browser has no WebGPU".into());
     }
-    let request: js_sys::Function =
-        js_sys::Reflect::get(&gpu, &"requestAdapter".into()).map_err(js_error)?.dyn_into().map_err(js_error)?;
+    let request: js_sys::Function = js_sys::Reflect::get(&gpu, &"requestAdapter".into()).map_err(js_error)?.dyn_into().map_err(js_error)?;
     let promise: js_sys::Promise = request.call0(&gpu).map_err(js_error)?.dyn_into().map_err(js_error)?;
     let adapter = JsFuture::from(promise).await.map_err(js_error)?;
     if adapter.is_null() || adapter.is_undefined() {
@@ -120,9 +119,7 @@ pub async fn choose(asked: Option<Backend>) -> (Backend, String, WebGpuSupport) 
     let (chosen, why) = match (asked, &support) {
         (Some(asked), _) => (asked, "as asked".to_string()),
         (None, WebGpuSupport::Hardware(gpu)) => (Backend::WebGpu, format!("on {gpu}")),
-        (None, WebGpuSupport::Software(gpu)) => {
-            (Backend::Cpu, format!("WebGPU here is a software emulation ({gpu}), slower than the CPU backend"))
-        }
+        (None, WebGpuSupport::Software(gpu)) => (Backend::Cpu, format!("WebGPU here is a software emulation ({gpu}), slower than the CPU backend")),
         (None, WebGpuSupport::Missing(why)) => (Backend::Cpu, format!("no WebGPU: {why}")),
     };
     (chosen, why, support)

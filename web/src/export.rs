@@ -18,8 +18,7 @@ pub fn download(file_name: &str, mime: &str, contents: &str) -> Result<(), Strin
     let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).map_err(js_error)?;
     let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(js_error)?;
     let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
-    let link: web_sys::HtmlAnchorElement =
-        document.create_element("a").map_err(js_error)?.dyn_into().map_err(|_| "no anchor element")?;
+    let link: web_sys::HtmlAnchorElement = document.create_element("a").map_err(js_error)?.dyn_into().map_err(|_| "no anchor element")?;
     link.set_href(&url);
     link.set_download(file_name);
     link.click();

@@ -13,8 +13,8 @@ use leptos::task::spawn_local;
 
 use crate::backend::{self, Backend};
 use crate::runner::{Runner, request};
-use crate::view::{highlighted, legend};
 use crate::store;
+use crate::view::{highlighted, legend};
 
 /// The widget's settings, from element attributes or URL parameters of the same names.
 #[derive(Clone, Debug, PartialEq)]
@@ -93,10 +93,7 @@ impl WidgetOptions {
         attributes.extend(self.target.as_ref().map(|t| format!(r#"target="{}""#, encode_double_quoted_attribute(t))));
         attributes.extend(self.editable.then(|| "editable".to_string()));
         attributes.extend(self.curve.then(|| "curve".to_string()));
-        format!(
-            "<script type=\"module\" src=\"{site}loader.js\"></script>\n<gradlens-explain {}></gradlens-explain>",
-            attributes.join(" ")
-        )
+        format!("<script type=\"module\" src=\"{site}loader.js\"></script>\n<gradlens-explain {}></gradlens-explain>", attributes.join(" "))
     }
 }
 

@@ -22,7 +22,7 @@ fn tiny_model(device: &Device) -> Classifier {
         config: include_bytes!("../../models/tiny/config.json").to_vec(),
         tokenizer: include_bytes!("../../models/tiny/tokenizer.json").to_vec(),
         word_embeddings: include_bytes!("../../models/tiny/word_embeddings.f16").to_vec(),
-        weights: gradlens_graph::TINY_WEIGHTS.to_vec(),
+        weights: gradlens_graph::fixture::TINY_WEIGHTS.to_vec(),
         surrogate: None,
     };
     Classifier::load(&assets, device).expect("the tiny model loads from bytes")

@@ -55,10 +55,7 @@ impl ProbeGradients {
     /// Encoder layer `l`'s (0-based) output hidden states and the target's gradient w.r.t. them, `[S, H]` each.
     pub fn layer(&self, l: usize) -> (Tensor<2>, Tensor<2>) {
         let [_, _, s, h] = self.hidden_probe.dims();
-        (
-            self.hidden_states.clone().narrow(0, l + 1, 1).reshape([s, h]),
-            self.hidden_probe.clone().narrow(0, l, 1).reshape([s, h]),
-        )
+        (self.hidden_states.clone().narrow(0, l + 1, 1).reshape([s, h]), self.hidden_probe.clone().narrow(0, l, 1).reshape([s, h]))
     }
 }
 
@@ -151,10 +148,7 @@ impl<'m> ExplainedInput<'m> {
     /// turn d/d(attention) and d/d(hidden state) into input gradients).
     pub fn probe_gradients(&self) -> ProbeGradients {
         let neutral = self.model.neutral_probes(1, self.len());
-        let probes = Probes {
-            attention_gate: neutral.attention_gate.require_grad(),
-            hidden_probe: neutral.hidden_probe.require_grad(),
-        };
+        let probes = Probes { attention_gate: neutral.attention_gate.require_grad(), hidden_probe: neutral.hidden_probe.require_grad() };
         let out = self.model.forward(self.embeddings.clone(), self.mask.clone(), probes.clone());
         let grads = self.target_column(out.logits).sum().backward();
         ProbeGradients {

@@ -56,10 +56,7 @@ impl IntegrationRule {
                     })
                     .collect()
             }
-            IntegrationRule::GaussLegendre => gauss_legendre(steps)
-                .into_iter()
-                .map(|(x, w)| ((x + 1.0) / 2.0, w / 2.0))
-                .collect(),
+            IntegrationRule::GaussLegendre => gauss_legendre(steps).into_iter().map(|(x, w)| ((x + 1.0) / 2.0, w / 2.0)).collect(),
         }
     }
 }

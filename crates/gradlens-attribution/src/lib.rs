@@ -6,6 +6,7 @@
 //! `gradlens-explanation`). [`pipeline::explain`] runs that chain for every front end.
 
 mod baseline;
+mod batching;
 mod input;
 mod integration;
 pub mod methods;
@@ -14,8 +15,8 @@ pub mod pipeline;
 
 pub use baseline::Baseline;
 pub use gradlens_explanation::{
-    Attribution, Completeness, Conventions, CurvePoint, Diagnostics, Explanation, MetricInfo, MetricValue, ModelInfo, Reading,
-    Readings, SCHEMA_VERSION, Segment,
+    Attribution, Completeness, Conventions, CurvePoint, Diagnostics, Explanation, MetricInfo, MetricValue, ModelInfo, Reading, Readings,
+    SCHEMA_VERSION, Segment,
 };
 pub use input::{DeviceError, ExplainedInput, InputError, ProbeGradients, Target, read};
 pub use integration::IntegrationRule;

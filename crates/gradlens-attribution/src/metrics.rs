@@ -13,8 +13,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::ExplainedInput;
-use gradlens_explanation::{Conventions, CurvePoint, MetricInfo, MetricValue};
+use crate::batching::collect_batches;
 use crate::input::{DeviceError, argmax, read};
+use gradlens_explanation::{Conventions, CurvePoint, MetricInfo, MetricValue};
 
 /// How a token is taken out of the input.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -83,7 +84,9 @@ impl Metric {
 
     pub fn info(&self) -> MetricInfo {
         let (name, description, range, lower_is_better) = match self {
-            Metric::LogOdds { .. } => ("log_odds", "change in log p(y) when the top tokens are replaced by [PAD]", (f32::NEG_INFINITY, f32::INFINITY), true),
+            Metric::LogOdds { .. } => {
+                ("log_odds", "change in log p(y) when the top tokens are replaced by [PAD]", (f32::NEG_INFINITY, f32::INFINITY), true)
+            }
             Metric::Comprehensiveness { .. } => ("comprehensiveness", "drop in p(y) when the top tokens are deleted", (-1.0, 1.0), false),
             Metric::Sufficiency { .. } => ("sufficiency", "drop in p(y) when only the top tokens are kept", (-1.0, 1.0), true),
             Metric::AopcComprehensiveness => ("aopc_comprehensiveness", "comprehensiveness averaged over k = 10..100%", (-1.0, 1.0), false),
@@ -182,7 +185,13 @@ pub async fn evaluate_all(
             let (value, curve) = metric.value(full_log_p, &values);
             {
                 let info = metric.info();
-                MetricValue { metric: info.name, value, lower_is_better: info.lower_is_better, curve, conventions: metric.conventions(class, options) }
+                MetricValue {
+                    metric: info.name,
+                    value,
+                    lower_is_better: info.lower_is_better,
+                    curve,
+                    conventions: metric.conventions(class, options),
+                }
             }
         })
         .collect())
@@ -248,12 +257,11 @@ impl Ranking {
 async fn log_probabilities(input: &ExplainedInput<'_>, sequences: &[&[u32]], y: usize, batch_size: usize) -> Result<Vec<f32>, DeviceError> {
     let model = input.model;
     let classes = model.config().labels.len();
-    let mut out = Vec::with_capacity(sequences.len());
-    for chunk in sequences.chunks(batch_size.max(1)) {
-        let logits = model.forward_batch(&model.batch(chunk)).logits.detach();
-        out.extend(read(log_softmax(logits, 1)).await?.chunks_exact(classes).map(|row| row[y]));
-    }
-    Ok(out)
+    collect_batches(sequences, batch_size, |batch| {
+        let logits = model.forward_batch(&model.batch(batch)).logits.detach();
+        async move { Ok(read(log_softmax(logits, 1)).await?.chunks_exact(classes).map(|row| row[y]).collect()) }
+    })
+    .await
 }
 
 /// Trapezoid area under a curve over [0, 1].

@@ -1,12 +1,12 @@
 //! DIG and UDIG against tools/dig_reference.py, a direct PyTorch transcription of the published
 //! definitions, on the tiny model (small settings, both strategies, with and without midpoints).
 
-use pollster::FutureExt as _;
 use burn::prelude::*;
 use gradlens_attribution::methods::{AnchorSearch, AnchorStrategy, DiscretizedIntegratedGradients, Distance};
 use gradlens_attribution::{AttributionMethod, ExplainedInput, Target};
 use gradlens_golden::{Golden, assert_close, sentences};
 use gradlens_model::{Classifier, GraphKind, ModelAssets};
+use pollster::FutureExt as _;
 
 fn case(name: &str) -> DiscretizedIntegratedGradients {
     let (search, strategy, factor) = match name {

@@ -1,12 +1,14 @@
 //! The pipeline and its result: word aggregation through the tokenizer's words, metrics inside each
 //! attribution, the JSON form and its version, the registry of methods and their options.
 
-use pollster::FutureExt as _;
 use burn::prelude::*;
-use gradlens_attribution::metrics::Metric;
 use gradlens_attribution::methods::DiscretizedIntegratedGradients;
-use gradlens_attribution::{Explanation, Hooks, Method, MethodOptions, NoHooks, OptionError, Request, SCHEMA_VERSION, Stage, Stopped, Target, explain};
+use gradlens_attribution::metrics::Metric;
+use gradlens_attribution::{
+    Explanation, Hooks, Method, MethodOptions, NoHooks, OptionError, Request, SCHEMA_VERSION, Stage, Stopped, Target, explain,
+};
 use gradlens_model::{Classifier, GraphKind, ModelAssets};
+use pollster::FutureExt as _;
 
 fn tiny() -> Classifier {
     Classifier::load(&ModelAssets::full_precision(GraphKind::Tiny).unwrap(), &Device::flex().autodiff()).unwrap()
@@ -28,13 +30,7 @@ fn word_scores_sum_the_scores_of_their_tokens() {
     for attribution in &explanation.attributions {
         assert_eq!(attribution.token_scores.len(), explanation.tokens.len(), "{}", attribution.method);
         for (w, score) in attribution.word_scores.iter().enumerate() {
-            let by_hand: f32 = explanation
-                .tokens
-                .iter()
-                .zip(&attribution.token_scores)
-                .filter(|(t, _)| t.word == Some(w))
-                .map(|(_, s)| s)
-                .sum();
+            let by_hand: f32 = explanation.tokens.iter().zip(&attribution.token_scores).filter(|(t, _)| t.word == Some(w)).map(|(_, s)| s).sum();
             assert!((score - by_hand).abs() < 1e-6, "{}: word {w}", attribution.method);
         }
         assert!(attribution.token_scores.iter().all(|s| s.is_finite()), "{}", attribution.method);
@@ -59,7 +55,8 @@ fn metrics_travel_inside_each_attribution_and_round_trip_through_json() {
         // The deletion curve starts at the unperturbed probability of the predicted class.
         let curve = attribution.metric("deletion_area").unwrap().curve.as_ref().unwrap();
         assert!((curve[0].probability - explanation.probabilities[explanation.predicted]).abs() < 1e-5);
-        assert_eq!(curve.len(), explanation.words.len() + 1, "one point per removed word token, and the start");
+        let word_tokens = explanation.tokens.iter().filter(|t| t.word.is_some()).count();
+        assert_eq!(curve.len(), word_tokens + 1, "one point per removed word token, and the start");
     }
     let json = explanation.to_json();
     assert_eq!(Explanation::load(&json).unwrap(), explanation);
@@ -107,16 +104,11 @@ impl Hooks for StopAt {
 #[test]
 fn the_pipeline_runs_methods_before_metrics_reports_each_stage_and_stops_when_told() {
     let model = tiny();
-    let request = Request {
-        metrics: vec![Metric::DeletionArea],
-        ..Request::new("A gorgeous, witty movie.", vec![method("saliency"), method("occlusion")])
-    };
+    let request =
+        Request { metrics: vec![Metric::DeletionArea], ..Request::new("A gorgeous, witty movie.", vec![method("saliency"), method("occlusion")]) };
     let mut all = StopAt { at: usize::MAX, seen: Vec::new(), partial: Vec::new() };
     explain(&model, &request, &mut all).block_on().unwrap();
-    assert_eq!(
-        all.seen,
-        ["0/5 reading the text", "1/5 saliency", "2/5 occlusion", "3/5 faithfulness of saliency", "4/5 faithfulness of occlusion"]
-    );
+    assert_eq!(all.seen, ["0/5 reading the text", "1/5 saliency", "2/5 occlusion", "3/5 faithfulness of saliency", "4/5 faithfulness of occlusion"]);
     assert_eq!(all.partial, [1, 2, 2, 2], "highlights first, then the same attributions with their metrics");
 
     let mut stopped = StopAt { at: 2, seen: Vec::new(), partial: Vec::new() };
@@ -165,6 +157,9 @@ fn options_apply_to_the_methods_that_take_them_and_are_refused_elsewhere() {
     assert!(method("dig").with_options(&rule).is_err(), "DIG's path is not integrated by a rule");
     let baseline = MethodOptions { baseline: Some(gradlens_attribution::Baseline::Zero), ..Default::default() };
     assert!(method("grad_sam").with_options(&baseline).is_err());
-    assert_eq!(method("integrated_gradients").with_options(&MethodOptions { steps: Some(0), ..Default::default() }), Err(OptionError::Zero { option: "steps" }));
+    assert_eq!(
+        method("integrated_gradients").with_options(&MethodOptions { steps: Some(0), ..Default::default() }),
+        Err(OptionError::Zero { option: "steps" })
+    );
     assert!(matches!(Method::by_name("ig"), Err(OptionError::UnknownMethod { .. })));
 }

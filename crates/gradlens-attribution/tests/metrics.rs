@@ -1,12 +1,12 @@
 //! Faithfulness metrics against values computed by hand on the tiny model: the perturbed token-id
 //! sequences are written out here and run one at a time.
 
-use pollster::FutureExt as _;
 use burn::prelude::*;
 use burn::tensor::activation::softmax;
 use gradlens_attribution::metrics::{Metric, PerturbationOptions, Removal};
 use gradlens_attribution::{ExplainedInput, Target};
 use gradlens_model::{Classifier, GraphKind, ModelAssets};
+use pollster::FutureExt as _;
 
 /// Four word tokens: [CLS] dull , but wonderful [SEP].
 const TEXT: &str = "dull, but wonderful";

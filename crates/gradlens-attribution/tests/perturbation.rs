@@ -1,13 +1,13 @@
 //! Occlusion, SmoothGrad, LIME, KernelSHAP and Shapley value sampling against values computed by hand,
 //! through plain forward passes.
 
-use pollster::FutureExt as _;
 use burn::prelude::*;
 use burn::tensor::activation::softmax;
 use gradlens_attribution::methods::{GradientXInput, KernelShap, Lime, Occlusion, OcclusionMode, ShapleySampling, SmoothGrad, SmoothGradOf};
 use gradlens_attribution::{AttributionMethod, Baseline, ExplainedInput, Target};
 use gradlens_golden::assert_close;
 use gradlens_model::{Classifier, GraphKind, ModelAssets};
+use pollster::FutureExt as _;
 
 const TEXT: &str = "The plot is thin, but the cast is wonderful.";
 

@@ -2,15 +2,15 @@
 //! gradient and path methods, straightforward PyTorch computations of the definitions (gradients taken on
 //! the attention probabilities and layer outputs themselves, not through our gate and probe) for the rest.
 
-use pollster::FutureExt as _;
 use burn::prelude::*;
 use gradlens_attribution::methods::{
-    AttentionRollout, GradSam, GradSamReading, GradientWeightedRollout, GradientXInput, IntegratedGradients, LayerGam,
-    RawAttention, Saliency, SaliencyNorm,
+    AttentionRollout, GradSam, GradSamReading, GradientWeightedRollout, GradientXInput, IntegratedGradients, LayerGam, RawAttention, Saliency,
+    SaliencyNorm,
 };
 use gradlens_attribution::{AttributionMethod, ExplainedInput, IntegrationRule, Target};
 use gradlens_golden::{Golden, assert_close, cosine, sentences};
 use gradlens_model::{Classifier, GraphKind, ModelAssets};
+use pollster::FutureExt as _;
 
 /// Agreement required with Captum: the cosine bound, plus an elementwise bound.
 const MIN_COSINE: f32 = 0.99;

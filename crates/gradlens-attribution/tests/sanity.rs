@@ -1,11 +1,12 @@
 //! Model-parameter randomisation (Adebayo et al. 2018, "Sanity Checks for Saliency Maps"): an explanation
 //! that does not change when the model's top layers are re-initialised does not explain the model.
 
-use pollster::FutureExt as _;
 use burn::prelude::*;
 use gradlens_attribution::{AttributionMethod, ExplainedInput, Method, Target};
 use gradlens_golden::sentences;
-use gradlens_model::{Classifier, GraphKind, ModelAssets, TINY_RANDOMISED_TOP_WEIGHTS_PATH};
+use gradlens_graph::fixture::TINY_RANDOMISED_TOP_WEIGHTS_PATH;
+use gradlens_model::{Classifier, GraphKind, ModelAssets};
+use pollster::FutureExt as _;
 
 /// The rank correlation of a method's scores on the randomised and the trained model must stay below this
 /// (Adebayo et al. compare with Spearman's rank correlation).
@@ -31,8 +32,7 @@ fn every_method_changes_when_the_top_layers_are_randomised() {
     let device = Device::flex().autodiff();
     let trained_assets = ModelAssets::full_precision(GraphKind::Tiny).unwrap();
     let trained = Classifier::load(&trained_assets, &device).unwrap();
-    let randomised_assets =
-        ModelAssets { weights: std::fs::read(TINY_RANDOMISED_TOP_WEIGHTS_PATH).unwrap(), ..trained_assets };
+    let randomised_assets = ModelAssets { weights: std::fs::read(TINY_RANDOMISED_TOP_WEIGHTS_PATH).unwrap(), ..trained_assets };
     let randomised = Classifier::load(&randomised_assets, &device).unwrap();
     let texts = sentences();
     for method in Method::all_defaults() {
@@ -46,10 +46,6 @@ fn every_method_changes_when_the_top_layers_are_randomised() {
         }
         let mean = similarity / texts.len() as f32;
         println!("{}: mean rank correlation {mean:.3}", method.name());
-        assert!(
-            mean < MAX_MEAN_RANK_CORRELATION,
-            "{}: scores barely change on a randomised model (mean rank correlation {mean})",
-            method.name()
-        );
+        assert!(mean < MAX_MEAN_RANK_CORRELATION, "{}: scores barely change on a randomised model (mean rank correlation {mean})", method.name());
     }
 }

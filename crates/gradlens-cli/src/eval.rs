@@ -120,11 +120,8 @@ fn round4(v: f32) -> f32 {
 }
 
 pub fn run(args: EvalArgs) -> Result<()> {
-    let methods: Vec<Method> = if args.method.is_empty() {
-        Method::all_defaults()
-    } else {
-        args.method.iter().map(|m| Method::by_name(m)).collect::<Result<_, _>>()?
-    };
+    let methods: Vec<Method> =
+        if args.method.is_empty() { Method::all_defaults() } else { args.method.iter().map(|m| Method::by_name(m)).collect::<Result<_, _>>()? };
     let perturbation = PerturbationOptions {
         removal: args.removal,
         positive_only: args.positive_only,
@@ -190,10 +187,8 @@ pub fn run(args: EvalArgs) -> Result<()> {
     bar.finish_and_clear();
     // The table compares methods on the same texts: those of this dataset (and limit) with every method.
     let wanted: HashSet<&str> = texts.iter().map(|t| t.id.as_str()).collect();
-    let complete: Vec<&Row> = rows
-        .iter()
-        .filter(|r| wanted.contains(r.id.as_str()) && method_names.iter().all(|m| r.methods.contains_key(*m)))
-        .collect();
+    let complete: Vec<&Row> =
+        rows.iter().filter(|r| wanted.contains(r.id.as_str()) && method_names.iter().all(|m| r.methods.contains_key(*m))).collect();
     summarise(&args, &method_names, &metrics, &perturbation, &complete)
 }
 
@@ -325,10 +320,8 @@ fn summarise(args: &EvalArgs, methods: &[&str], metrics: &[Metric], options: &Pe
                 "insertion_area" => Some((Curve::Insertion, &mut insertion)),
                 _ => None,
             } {
-                let mean_curve: Vec<(f32, f32)> = grid
-                    .iter()
-                    .map(|&f| (f, per_method.iter().map(|r| at(r.curve(curve), f)).sum::<f32>() / per_method.len() as f32))
-                    .collect();
+                let mean_curve: Vec<(f32, f32)> =
+                    grid.iter().map(|&f| (f, per_method.iter().map(|r| at(r.curve(curve), f)).sum::<f32>() / per_method.len() as f32)).collect();
                 curves.insert(format!("{method}.{}", info.name), serde_json::json!(mean_curve));
                 series.push(Series { name: (*method).to_owned(), points: mean_curve });
             }
@@ -338,14 +331,17 @@ fn summarise(args: &EvalArgs, methods: &[&str], metrics: &[Metric], options: &Pe
         table.push_str(&format!("| {method} | {} | {seconds:.3} |\n", cells.join(" | ")));
     }
     let out = &args.out;
-    std::fs::write(out.join("summary.json"), serde_json::to_string_pretty(&serde_json::json!({
-        "texts": rows.len(),
-        "data": args.data,
-        "model": args.model,
-        "metrics": metrics.iter().zip(&infos).map(|(m, i)| serde_json::json!({"metric": m, "info": i})).collect::<Vec<_>>(),
-        "options": options,
-        "methods": summary,
-    }))?)?;
+    std::fs::write(
+        out.join("summary.json"),
+        serde_json::to_string_pretty(&serde_json::json!({
+            "texts": rows.len(),
+            "data": args.data,
+            "model": args.model,
+            "metrics": metrics.iter().zip(&infos).map(|(m, i)| serde_json::json!({"metric": m, "info": i})).collect::<Vec<_>>(),
+            "options": options,
+            "methods": summary,
+        }))?,
+    )?;
     std::fs::write(out.join("summary.md"), &table)?;
     std::fs::write(out.join("curves.json"), serde_json::to_string(&curves)?)?;
     std::fs::write(out.join("deletion.svg"), Curve::Deletion.chart(&deletion))?;

@@ -226,9 +226,8 @@ impl Hooks for Spinner<'_> {
 fn explain_jsonl(model: &Classifier, path: &PathBuf, request: &Request, out: &mut dyn Write) -> Result<()> {
     let file = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
     let lines: Vec<String> = std::io::BufReader::new(file).lines().collect::<Result<_, _>>()?;
-    let bar = ProgressBar::new(lines.len() as u64).with_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} texts, {elapsed} (eta {eta})").expect("a valid template"),
-    );
+    let bar = ProgressBar::new(lines.len() as u64)
+        .with_style(ProgressStyle::with_template("{bar:40} {pos}/{len} texts, {elapsed} (eta {eta})").expect("a valid template"));
     for (n, line) in lines.iter().enumerate() {
         if line.trim().is_empty() {
             continue;

@@ -94,10 +94,7 @@ pub fn run(args: QuantizationArgs) -> Result<()> {
         bar.inc(1);
     }
     bar.finish_and_clear();
-    let cosine = COMPARED_METHODS
-        .iter()
-        .map(|m| (m.to_string(), summary(per_text.iter().map(|t| t[*m]).collect())))
-        .collect();
+    let cosine = COMPARED_METHODS.iter().map(|m| (m.to_string(), summary(per_text.iter().map(|t| t[*m]).collect()))).collect();
     let report = QuantizationReport {
         scheme,
         weights_sha256: sha256_hex(&shipped_assets.weights),
@@ -150,12 +147,7 @@ fn cosines(full: &Classifier, shipped: &Classifier, text: &str, methods: &[Metho
     let reference = explain(full, &request, &mut NoHooks).block_on()?;
     let target = Target::Class(reference.attributions[0].target);
     let quantized = explain(shipped, &Request { target, ..request }, &mut NoHooks).block_on()?;
-    Ok(reference
-        .attributions
-        .iter()
-        .zip(&quantized.attributions)
-        .map(|(a, b)| (a.method.clone(), cosine(&a.word_scores, &b.word_scores)))
-        .collect())
+    Ok(reference.attributions.iter().zip(&quantized.attributions).map(|(a, b)| (a.method.clone(), cosine(&a.word_scores, &b.word_scores))).collect())
 }
 
 fn cosine(a: &[f32], b: &[f32]) -> f32 {

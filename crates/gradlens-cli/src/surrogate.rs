@@ -56,7 +56,8 @@ fn read_split(model: &Classifier, path: &PathBuf, limit: Option<usize>, bar: &Pr
     let texts = read_dataset(path, limit)?;
     let mut read = Read { words: Vec::new(), beliefs: Vec::new() };
     for chunk in texts.chunks(32) {
-        let encoded = chunk.iter().map(|t| model.encode(&t.text).with_context(|| format!("{}: {}", path.display(), t.id))).collect::<Result<Vec<_>>>()?;
+        let encoded =
+            chunk.iter().map(|t| model.encode(&t.text).with_context(|| format!("{}: {}", path.display(), t.id))).collect::<Result<Vec<_>>>()?;
         let ids: Vec<&[u32]> = encoded.iter().map(|e| e.ids.as_slice()).collect();
         let logits = model.forward_batch(&model.batch(&ids)).logits;
         let classes = model.config().labels.len();
@@ -70,7 +71,8 @@ fn read_split(model: &Classifier, path: &PathBuf, limit: Option<usize>, bar: &Pr
 
 pub fn run(args: SurrogateArgs) -> Result<()> {
     let model = load_model(&args.model)?;
-    let bar = ProgressBar::new_spinner().with_style(ProgressStyle::with_template("{spinner} {pos} texts read by the model {elapsed}").expect("a template"));
+    let bar =
+        ProgressBar::new_spinner().with_style(ProgressStyle::with_template("{spinner} {pos} texts read by the model {elapsed}").expect("a template"));
     let [train, validation, test] = [&args.train, &args.validation, &args.test].map(|p| read_split(&model, p, args.limit, &bar));
     let (train, validation, test) = (train?, validation?, test?);
     for (read, path) in [(&train, &args.train), (&validation, &args.validation), (&test, &args.test)] {
@@ -87,14 +89,17 @@ pub fn run(args: SurrogateArgs) -> Result<()> {
             *document_frequency.entry(w).or_default() += 1;
         }
     }
-    let mut features: Vec<(&str, usize)> =
-        document_frequency.into_iter().filter(|&(w, n)| n >= 3 && w.chars().any(char::is_alphanumeric)).collect();
+    let mut features: Vec<(&str, usize)> = document_frequency.into_iter().filter(|&(w, n)| n >= 3 && w.chars().any(char::is_alphanumeric)).collect();
     features.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
     features.truncate(args.words);
     let features: Vec<String> = features.into_iter().map(|(w, _)| w.to_owned()).collect();
     let index: HashMap<&str, usize> = features.iter().enumerate().map(|(i, w)| (w.as_str(), i)).collect();
     let corpus = |read: &Read| Corpus {
-        rows: read.words.iter().map(|ws| ws.iter().filter_map(|w| index.get(w.as_str()).copied()).collect::<BTreeSet<_>>().into_iter().collect()).collect(),
+        rows: read
+            .words
+            .iter()
+            .map(|ws| ws.iter().filter_map(|w| index.get(w.as_str()).copied()).collect::<BTreeSet<_>>().into_iter().collect())
+            .collect(),
         beliefs: read.beliefs.clone(),
     };
     let (train, validation, test) = (corpus(&train), corpus(&validation), corpus(&test));

@@ -26,7 +26,23 @@ fn stdout_json(output: &Output) -> serde_json::Value {
 #[test]
 fn explains_a_text_as_json_with_the_chosen_methods_and_settings() {
     let out = gradlens(
-        &["explain", "--model", "tiny", "--format", "json", "-m", "integrated_gradients", "--steps", "8", "--rule", "riemann-trapezoid", "--target", "negative", "--metrics", "A gorgeous, witty movie."],
+        &[
+            "explain",
+            "--model",
+            "tiny",
+            "--format",
+            "json",
+            "-m",
+            "integrated_gradients",
+            "--steps",
+            "8",
+            "--rule",
+            "riemann-trapezoid",
+            "--target",
+            "negative",
+            "--metrics",
+            "A gorgeous, witty movie.",
+        ],
         None,
     );
     let json = stdout_json(&out);
@@ -43,6 +59,28 @@ fn explains_a_text_as_json_with_the_chosen_methods_and_settings() {
         assert!(metrics.iter().any(|m| m["metric"] == "deletion_area" && m["curve"].as_array().is_some_and(|c| c.len() == 7)));
     }
     assert_eq!(json["words"].as_array().unwrap().len(), 6, "A | gorgeous | , | witty | movie | .");
+}
+
+/// The command carries its model: copied away from the repository and the build folder (as `cargo
+/// install` leaves it), it explains with the site model, and nothing in it names the file where the
+/// build wrote the site model's weights (the generated code's own path stays, in panic locations).
+#[test]
+fn the_installed_command_carries_its_model() {
+    let dir = std::env::temp_dir().join(format!("gradlens-installed-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let exe = dir.join("gradlens");
+    std::fs::copy(env!("CARGO_BIN_EXE_gradlens"), &exe).unwrap();
+    let out =
+        Command::new(&exe).current_dir(&dir).args(["explain", "--format", "json", "-m", "saliency", "Dull and far too long."]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json = stdout_json(&out);
+    assert_eq!(json["model"]["labels"], serde_json::json!(["negative", "positive"]));
+    assert_eq!(json["predicted"], 0, "{json}");
+
+    let program = std::fs::read(&exe).unwrap();
+    let weights = format!("{}/site/classifier.bpk", gradlens_graph::fixture::BUILD_FOLDER);
+    assert!(!program.windows(weights.len()).any(|w| w == weights.as_bytes()), "the program reads {weights}");
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
@@ -73,7 +111,8 @@ fn html_fragments_and_svg_are_safe_to_paste_into_a_post() {
     assert_eq!(doc.descendants().filter(|n| n.has_tag_name("figure")).count(), 2, "one figure per method");
     assert!(doc.descendants().all(|n| !n.has_tag_name("script") && !n.has_tag_name("img") && !n.has_tag_name("style")));
     assert!(doc.descendants().all(|n| n.attributes().all(|a| !a.name().starts_with("on"))), "no event handlers");
-    let shown: String = doc.descendants().find(|n| n.has_tag_name("p")).unwrap().descendants().filter(|n| n.is_text()).filter_map(|n| n.text()).collect();
+    let shown: String =
+        doc.descendants().find(|n| n.has_tag_name("p")).unwrap().descendants().filter(|n| n.is_text()).filter_map(|n| n.text()).collect();
     assert_eq!(shown, text, "the text is shown whole, as text");
 
     let image = gradlens(&["explain", "--model", "tiny", "--format", "svg", "-m", "occlusion,saliency", text], None);
@@ -108,8 +147,7 @@ fn a_jsonl_batch_skips_bad_rows_and_keeps_the_rest() {
     std::fs::write(&input, "{\"text\": \"good\"}\n{\"text\": \"\"}\nnot json\n{\"text\": \"bad\"}\n").unwrap();
     let out = gradlens(&["explain", "--model", "tiny", "-m", "saliency", "--jsonl", input.to_str().unwrap()], None);
     assert!(out.status.success());
-    let rows: Vec<serde_json::Value> =
-        String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let rows: Vec<serde_json::Value> = String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(rows.iter().map(|r| r["text"].as_str().unwrap()).collect::<Vec<_>>(), ["good", "bad"]);
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(stderr.contains(":2: skipped: the text is empty") && stderr.contains(":3: skipped: not JSON"), "{stderr}");
@@ -123,7 +161,10 @@ fn bad_requests_fail_with_a_clear_message() {
         (vec!["explain", "--model", "tiny", "--target", "neutral", "x"], "no class called 'neutral'"),
         (vec!["explain", "--model", "/no/such/model", "x"], "cannot read model"),
         (vec!["explain", "--model", "tiny", "--steps", "0", "x"], "steps must be at least 1"),
-        (vec!["explain", "--model", "tiny", "-m", "grad_sam", "--steps", "4", "x"], "grad_sam takes no steps option (it applies to integrated_gradients, dig, udig)"),
+        (
+            vec!["explain", "--model", "tiny", "-m", "grad_sam", "--steps", "4", "x"],
+            "grad_sam takes no steps option (it applies to integrated_gradients, dig, udig)",
+        ),
         (vec!["explain", "--model", "tiny", "-m", "integrated_gradients", "--samples", "4", "x"], "integrated_gradients takes no samples option"),
         (vec!["explain", "--model", "tiny", "-m", "lime", "--rule", "riemann-left", "x"], "lime takes no rule option"),
         (vec!["explain", "--model", "tiny", "-m", "saliency", "--baseline", "zero", "x"], "saliency takes no baseline option"),
@@ -148,7 +189,10 @@ fn eval_writes_a_table_and_curves_and_resumes_without_losing_rows() {
     .unwrap();
     let out = dir.join("out");
     let run = || {
-        let o = gradlens(&["eval", "--model", "tiny", "-m", "saliency,occlusion", "--data", data.to_str().unwrap(), "--out", out.to_str().unwrap()], None);
+        let o = gradlens(
+            &["eval", "--model", "tiny", "-m", "saliency,occlusion", "--data", data.to_str().unwrap(), "--out", out.to_str().unwrap()],
+            None,
+        );
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         String::from_utf8(o.stdout).unwrap()
     };
@@ -164,14 +208,18 @@ fn eval_writes_a_table_and_curves_and_resumes_without_losing_rows() {
     let resumed = std::fs::read_to_string(out.join("rows.jsonl")).unwrap();
     assert_eq!(resumed.lines().count(), 3);
     assert_eq!(resumed.lines().next().unwrap(), first, "the finished row is kept as it was");
-    let ids: Vec<String> = resumed.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["id"].as_str().unwrap().to_owned()).collect();
+    let ids: Vec<String> =
+        resumed.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["id"].as_str().unwrap().to_owned()).collect();
     assert_eq!(ids, ["a", "b", "c"]);
     // Same rows, same table (timings aside).
     let strip = |t: &str| t.lines().map(|l| l.rsplit_once('|').map_or(l, |(head, _)| head).to_owned()).collect::<Vec<_>>();
     assert_eq!(strip(&table.replace(" |\n", "\n")), strip(&resumed_table.replace(" |\n", "\n")));
 
     // A later run with one more method computes only that one; earlier results are kept as they were.
-    let o = gradlens(&["eval", "--model", "tiny", "-m", "saliency,occlusion,gradient_x_input", "--data", data.to_str().unwrap(), "--out", out.to_str().unwrap()], None);
+    let o = gradlens(
+        &["eval", "--model", "tiny", "-m", "saliency,occlusion,gradient_x_input", "--data", data.to_str().unwrap(), "--out", out.to_str().unwrap()],
+        None,
+    );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let wider = String::from_utf8(o.stdout).unwrap();
     assert!(wider.contains("texts: 3") && wider.contains("| gradient_x_input |"), "{wider}");
@@ -191,7 +239,8 @@ fn eval_writes_a_table_and_curves_and_resumes_without_losing_rows() {
     // Rows record what they were made with; a run with other options refuses to add to them.
     assert_eq!(row(&extended, "a")["info"]["model"], "tiny");
     assert_eq!(row(&extended, "a")["methods"]["occlusion"]["settings"]["method"], "occlusion");
-    let other = &["eval", "--model", "tiny", "-m", "saliency", "--removal", "replace", "--data", data.to_str().unwrap(), "--out", out.to_str().unwrap()];
+    let other =
+        &["eval", "--model", "tiny", "-m", "saliency", "--removal", "replace", "--data", data.to_str().unwrap(), "--out", out.to_str().unwrap()];
     let o = gradlens(other, None);
     assert_eq!(o.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&o.stderr);
@@ -215,8 +264,25 @@ fn surrogate_writes_the_crembo_tree_and_the_argmax_tree_with_their_fidelity() {
     let out = std::env::temp_dir().join(format!("gradlens-surrogate-{}", std::process::id()));
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/");
     let o = gradlens(
-        &["surrogate", "--model", "tiny", "--limit", "40", "--depth", "2", "--steps", "4", "--train", &format!("{root}train.jsonl"),
-          "--validation", &format!("{root}validation.jsonl"), "--test", &format!("{root}test.jsonl"), "--out", out.to_str().unwrap()],
+        &[
+            "surrogate",
+            "--model",
+            "tiny",
+            "--limit",
+            "40",
+            "--depth",
+            "2",
+            "--steps",
+            "4",
+            "--train",
+            &format!("{root}train.jsonl"),
+            "--validation",
+            &format!("{root}validation.jsonl"),
+            "--test",
+            &format!("{root}test.jsonl"),
+            "--out",
+            out.to_str().unwrap(),
+        ],
         None,
     );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -241,8 +307,21 @@ fn surrogate_writes_the_crembo_tree_and_the_argmax_tree_with_their_fidelity() {
     }
 
     let empty = gradlens(
-        &["surrogate", "--model", "tiny", "--limit", "0", "--train", &format!("{root}train.jsonl"), "--validation",
-          &format!("{root}validation.jsonl"), "--test", &format!("{root}test.jsonl"), "--out", out.to_str().unwrap()],
+        &[
+            "surrogate",
+            "--model",
+            "tiny",
+            "--limit",
+            "0",
+            "--train",
+            &format!("{root}train.jsonl"),
+            "--validation",
+            &format!("{root}validation.jsonl"),
+            "--test",
+            &format!("{root}test.jsonl"),
+            "--out",
+            out.to_str().unwrap(),
+        ],
         None,
     );
     assert!(!empty.status.success());
@@ -263,7 +342,10 @@ fn the_manifest_records_what_quantization_costs_the_shipped_weights() {
     let recorded = &manifest["quantization"];
     let data = format!("{root}/data/test.jsonl");
     let now = stdout_json(&gradlens(&["quantization", "--data", &data, "--texts", "3", "--accuracy-texts", "40"], None));
-    assert_eq!(now["weights_sha256"], recorded["weights_sha256"], "the manifest's figures are of other weights: rerun `gradlens quantization --manifest`");
+    assert_eq!(
+        now["weights_sha256"], recorded["weights_sha256"],
+        "the manifest's figures are of other weights: rerun `gradlens quantization --manifest`"
+    );
     assert_eq!(now["table_sha256"], recorded["table_sha256"]);
     for (i, text) in now["per_text"].as_array().unwrap().iter().enumerate() {
         for (method, cosine) in text.as_object().unwrap() {

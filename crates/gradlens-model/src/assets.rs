@@ -40,8 +40,7 @@ impl ModelAssets {
     /// The files as a site serves them: quantized as config.json's `quantization` says (unchanged
     /// without it). The page and the command line explain these same weights.
     pub fn for_site(self) -> Result<Self, WeightsError> {
-        let config: ModelConfig =
-            serde_json::from_slice(&self.config).map_err(|e| WeightsError::Unreadable(format!("config.json: {e}")))?;
+        let config: ModelConfig = serde_json::from_slice(&self.config).map_err(|e| WeightsError::Unreadable(format!("config.json: {e}")))?;
         let Some(q) = config.quantization else { return Ok(self) };
         let word_embeddings = if weights::is_burnpack(&self.word_embeddings) {
             self.word_embeddings
@@ -67,25 +66,7 @@ impl ModelAssets {
     /// Reads a model folder holding the four files.
     pub fn from_dir(dir: impl AsRef<std::path::Path>) -> std::io::Result<Self> {
         let dir = dir.as_ref();
-        Self::from_paths(dir, &dir.join(WEIGHTS_FILE))
-    }
-
-    /// Reads the model a graph of this build was generated from, with the f32 weights that build.rs
-    /// wrote: what the onnxruntime / PyTorch references were computed from. For native tools and tests
-    /// run from a checkout.
-    pub fn full_precision(kind: gradlens_graph::GraphKind) -> std::io::Result<Self> {
-        Self::from_paths(std::path::Path::new(kind.build_model_dir()), std::path::Path::new(kind.build_weights_path()))
-    }
-
-    /// The model of this build as its site serves it ([`ModelAssets::for_site`]).
-    pub fn shipped(kind: gradlens_graph::GraphKind) -> std::io::Result<Self> {
-        Self::full_precision(kind)?.for_site().map_err(std::io::Error::other)
-    }
-
-    fn from_paths(dir: &std::path::Path, weights: &std::path::Path) -> std::io::Result<Self> {
-        let read = |path: &std::path::Path| {
-            std::fs::read(path).map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))
-        };
+        let read = |path: &std::path::Path| std::fs::read(path).map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display())));
         Ok(Self {
             config: read(&dir.join(CONFIG_FILE))?,
             tokenizer: read(&dir.join(TOKENIZER_FILE))?,
@@ -93,8 +74,26 @@ impl ModelAssets {
                 Ok(bytes) => bytes,
                 Err(_) => read(&dir.join(WORD_EMBEDDINGS_FILE))?,
             },
-            weights: read(weights)?,
+            weights: read(&dir.join(WEIGHTS_FILE))?,
             surrogate: std::fs::read(dir.join(SURROGATE_FILE)).ok(),
         })
+    }
+
+    /// The model a graph of this build was generated from, with the f32 weights that build.rs wrote:
+    /// what the onnxruntime / PyTorch references were computed from ([`gradlens_graph::GraphKind::files`]).
+    pub fn full_precision(kind: gradlens_graph::GraphKind) -> std::io::Result<Self> {
+        let files = kind.files()?;
+        Ok(Self {
+            config: files.config,
+            tokenizer: files.tokenizer,
+            word_embeddings: files.word_embeddings,
+            weights: files.weights,
+            surrogate: files.surrogate,
+        })
+    }
+
+    /// The model of this build as its site serves it ([`ModelAssets::for_site`]).
+    pub fn shipped(kind: gradlens_graph::GraphKind) -> std::io::Result<Self> {
+        Self::full_precision(kind)?.for_site().map_err(std::io::Error::other)
     }
 }

@@ -53,12 +53,8 @@ impl Classifier {
     /// Loads a model on `device` (an autodiff device for gradients). Weights are frozen: autodiff
     /// tracks only the inputs that a method marks.
     pub fn load(assets: &ModelAssets, device: &Device) -> Result<Self, LoadError> {
-        let config: ModelConfig =
-            serde_json::from_slice(&assets.config).map_err(|e| LoadError::Config(e.to_string()))?;
-        let kind = GraphKind::ALL
-            .into_iter()
-            .find(|k| k.name() == config.name)
-            .ok_or_else(|| LoadError::UnknownGraph(config.name.clone()))?;
+        let config: ModelConfig = serde_json::from_slice(&assets.config).map_err(|e| LoadError::Config(e.to_string()))?;
+        let kind = GraphKind::ALL.into_iter().find(|k| k.name() == config.name).ok_or_else(|| LoadError::UnknownGraph(config.name.clone()))?;
         let encoder = TextEncoder::from_bytes(&assets.tokenizer, config.max_len)?;
         let (vocab, hidden) = (config.vocab_size, config.hidden_size);
         let table = weights::table_values(&assets.word_embeddings, vocab, hidden).map_err(LoadError::WordEmbeddings)?;
@@ -101,10 +97,7 @@ impl Classifier {
     /// `[B, S]` ids -> `[B, S, H]` word embeddings.
     pub fn embed(&self, ids: Tensor<2, Int>) -> Tensor<3> {
         let [batch, seq] = ids.dims();
-        self.word_embeddings
-            .clone()
-            .select(0, ids.reshape([batch * seq]))
-            .reshape([batch, seq, self.config.hidden_size])
+        self.word_embeddings.clone().select(0, ids.reshape([batch * seq])).reshape([batch, seq, self.config.hidden_size])
     }
 
     /// The whole `[V, H]` word-embedding table: discretized paths search it for anchor words.
@@ -128,12 +121,7 @@ impl Classifier {
 
     /// The forward pass from embeddings.
     pub fn forward(&self, embeddings: Tensor<3>, mask: Tensor<2>, probes: Probes) -> GraphOutputs {
-        self.graph.forward(GraphInputs {
-            embeddings,
-            attention_mask: mask,
-            attention_gate: probes.attention_gate,
-            hidden_probe: probes.hidden_probe,
-        })
+        self.graph.forward(GraphInputs { embeddings, attention_mask: mask, attention_gate: probes.attention_gate, hidden_probe: probes.hidden_probe })
     }
 
     /// Forward pass of a batch of token ids with neutral probes.

@@ -15,6 +15,6 @@ pub mod weights;
 pub use assets::ModelAssets;
 pub use classifier::{Batch, Classifier, LoadError, Probes};
 pub use config::{ModelConfig, SpecialTokens};
-pub use gradlens_graph::{GraphInputs, GraphKind, GraphOutputs, TINY_RANDOMISED_TOP_WEIGHTS_PATH};
+pub use gradlens_graph::{GraphInputs, GraphKind, GraphOutputs};
 pub use text::{EncodedText, TextEncoder, TextError};
 pub use weights::{Quantization, WeightsError};

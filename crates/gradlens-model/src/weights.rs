@@ -104,10 +104,7 @@ pub fn table_values(bytes: &[u8], vocab: usize, hidden: usize) -> Result<Vec<f32
     let mut tensors = dequantized(read_pack(bytes.to_vec())?)?;
     match tensors.pop() {
         Some(table) if tensors.is_empty() && table.name == TABLE_NAME && table.shape.to_vec() == [vocab, hidden] => f32_values(&table),
-        _ => Err(WeightsError::Tensor {
-            name: TABLE_NAME.into(),
-            reason: format!("the file does not hold one {vocab} x {hidden} table"),
-        }),
+        _ => Err(WeightsError::Tensor { name: TABLE_NAME.into(), reason: format!("the file does not hold one {vocab} x {hidden} table") }),
     }
 }
 
@@ -147,13 +144,7 @@ fn dequantized(tensors: Vec<PackTensor>) -> Result<Vec<PackTensor>, WeightsError
     Ok(out)
 }
 
-fn quantized_tensors(
-    name: &str,
-    values: &[f32],
-    [rows, cols]: [usize; 2],
-    axis: ScaleAxis,
-    bits: u8,
-) -> Result<[PackTensor; 2], WeightsError> {
+fn quantized_tensors(name: &str, values: &[f32], [rows, cols]: [usize; 2], axis: ScaleAxis, bits: u8) -> Result<[PackTensor; 2], WeightsError> {
     if !(2..=8).contains(&bits) {
         return Err(WeightsError::Bits(bits));
     }
@@ -195,9 +186,7 @@ fn dequantize(q: &[u8], scales: &[f32], cols: usize, axis: ScaleAxis) -> Vec<f32
 }
 
 fn read_pack(bytes: Vec<u8>) -> Result<Vec<PackTensor>, WeightsError> {
-    Reader::from_bytes(Bytes::from_bytes_vec(bytes))
-        .and_then(Reader::into_tensors)
-        .map_err(|e| WeightsError::Unreadable(e.to_string()))
+    Reader::from_bytes(Bytes::from_bytes_vec(bytes)).and_then(Reader::into_tensors).map_err(|e| WeightsError::Unreadable(e.to_string()))
 }
 
 fn write_pack(tensors: Vec<PackTensor>, bits: u8) -> Result<Vec<u8>, WeightsError> {

@@ -22,12 +22,14 @@ fn rounding(eps: f32) -> f32 {
 /// A fixed pseudo-random unit direction, the same on every run.
 fn random_direction(len: usize, seed: u64) -> Vec<f32> {
     let mut state = seed;
-    unit((0..len)
-        .map(|_| {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            ((state >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
-        })
-        .collect())
+    unit(
+        (0..len)
+            .map(|_| {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                ((state >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+            })
+            .collect(),
+    )
 }
 
 fn unit(v: Vec<f32>) -> Vec<f32> {

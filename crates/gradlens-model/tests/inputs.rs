@@ -43,11 +43,8 @@ fn long_text_is_truncated_and_flagged() {
 #[test]
 fn offsets_and_words_align_tokens_with_any_unicode() {
     let model = common::load(GraphKind::Tiny, &Device::flex());
-    for text in [
-        "Un film magnifique 🎬 — 映画 is great, naïvely charming!",
-        "שלום עולם and مرحبا",
-        "e\u{301}le\u{300}ve <script>alert(1)</script>",
-    ] {
+    for text in ["Un film magnifique 🎬 — 映画 is great, naïvely charming!", "שלום עולם and مرحبا", "e\u{301}le\u{300}ve <script>alert(1)</script>"]
+    {
         let encoded = model.encode(text).unwrap();
         assert!(encoded.is_special(0) && encoded.is_special(encoded.len() - 1));
         let mut last_word = None;

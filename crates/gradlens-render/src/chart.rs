@@ -102,7 +102,15 @@ pub fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[Series]) 
         let legend_y = TOP + 14.0 * i as f32 + 6.0;
         doc = doc
             .add(Polyline::new().set("points", points.join(" ")).set("fill", "none").set("stroke", color).set("stroke-width", 1.8))
-            .add(Line::new().set("x1", WIDTH - RIGHT + 10.0).set("x2", WIDTH - RIGHT + 26.0).set("y1", legend_y).set("y2", legend_y).set("stroke", color).set("stroke-width", 3))
+            .add(
+                Line::new()
+                    .set("x1", WIDTH - RIGHT + 10.0)
+                    .set("x2", WIDTH - RIGHT + 26.0)
+                    .set("y1", legend_y)
+                    .set("y2", legend_y)
+                    .set("stroke", color)
+                    .set("stroke-width", 3),
+            )
             .add(text(&s.name, WIDTH - RIGHT + 30.0, legend_y + 4.0, "start"));
     }
     doc.to_string()

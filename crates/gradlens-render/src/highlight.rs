@@ -28,11 +28,7 @@ pub fn svg(explanation: &Explanation) -> String {
         y += height;
     }
     let height = y + PAD;
-    doc.set("viewBox", (0, 0, WIDTH, height))
-        .set("width", WIDTH)
-        .set("height", height)
-        .set("style", "background:#fff")
-        .to_string()
+    doc.set("viewBox", (0, 0, WIDTH, height)).set("width", WIDTH).set("height", height).set("style", "background:#fff").to_string()
 }
 
 /// One method: a caption, the text with its words on coloured boxes, and a legend. Returns the group and
@@ -85,7 +81,9 @@ fn block(explanation: &Explanation, attribution: &Attribution) -> (Group, f32) {
         let (r, g, b) = rgb(shade);
         let width = CHAR * 0.8 * words.width() as f32 + 8.0;
         group = group
-            .add(Rectangle::new().set("x", x).set("y", legend_y - 11.0).set("width", width).set("height", 15).set("fill", format!("rgb({r},{g},{b})")))
+            .add(
+                Rectangle::new().set("x", x).set("y", legend_y - 11.0).set("width", width).set("height", 15).set("fill", format!("rgb({r},{g},{b})")),
+            )
             .add(plain(&words, x + 4.0, legend_y, "#fff").set("font-size", 0.8 * FONT));
         x += width + 8.0;
     }
@@ -106,7 +104,15 @@ fn pieces<'a>(explanation: &'a Explanation, attribution: &'a Attribution, shades
 }
 
 fn runs(gap: &str) -> Vec<&str> {
-    let kind = |c: char| if c == '\n' { 0 } else if c.is_whitespace() { 1 } else { 2 };
+    let kind = |c: char| {
+        if c == '\n' {
+            0
+        } else if c.is_whitespace() {
+            1
+        } else {
+            2
+        }
+    };
     let chars: Vec<(usize, char)> = gap.char_indices().collect();
     let mut out = Vec::new();
     let mut start = 0;

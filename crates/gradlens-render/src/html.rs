@@ -30,7 +30,12 @@ pub fn fragment(explanation: &Explanation, attribution: &Attribution) -> String 
                     out,
                     r#"<span title="{}" style="background:rgb({},{},{});color:rgb({},{},{});padding:.1em .15em;border-radius:.2em">{}</span>"#,
                     encode_double_quoted_attribute(&format!("{score:+.4}")),
-                    bg.0, bg.1, bg.2, fg.0, fg.1, fg.2,
+                    bg.0,
+                    bg.1,
+                    bg.2,
+                    fg.0,
+                    fg.1,
+                    fg.2,
                     encode_text(text)
                 );
             }
@@ -46,7 +51,14 @@ fn legend(label: &str) -> String {
     let (s, o) = (rgb(1.0), rgb(-1.0));
     format!(
         r#"<div style="font-size:.8em;color:#444"><span style="background:rgb({},{},{});color:#fff;padding:0 .3em">supports {}</span> <span style="background:rgb({},{},{});color:#fff;padding:0 .3em">against {}</span> (hover a word for its score)</div>"#,
-        s.0, s.1, s.2, encode_text(label), o.0, o.1, o.2, encode_text(label)
+        s.0,
+        s.1,
+        s.2,
+        encode_text(label),
+        o.0,
+        o.1,
+        o.2,
+        encode_text(label)
     )
 }
 

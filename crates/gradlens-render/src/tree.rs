@@ -2,8 +2,8 @@
 //! ("no" to the left, "yes" to the right), leaves give the class and how many training texts reach them.
 
 use gradlens_surrogate::Tree;
-use svg::{Document, Node};
 use svg::node::element::{Line, Rectangle, Text, Title};
+use svg::{Document, Node};
 
 const LEAF_WIDTH: f32 = 110.0;
 const LEVEL: f32 = 70.0;
@@ -41,10 +41,14 @@ fn draw(tree: &Tree, depth: usize, next_leaf: &mut usize, features: &[String], l
             let x = 0.5 * (left + right);
             for (child, answer) in [(left, "no"), (right, "yes")] {
                 let child_y = y + LEVEL;
+                doc.append(Line::new().set("x1", x).set("y1", y + BOX.1).set("x2", child).set("y2", child_y).set("stroke", "#888"));
                 doc.append(
-                    Line::new().set("x1", x).set("y1", y + BOX.1).set("x2", child).set("y2", child_y).set("stroke", "#888"),
+                    Text::new(answer)
+                        .set("x", 0.5 * (x + child))
+                        .set("y", 0.5 * (y + BOX.1 + child_y))
+                        .set("text-anchor", "middle")
+                        .set("fill", "#555"),
                 );
-                doc.append(Text::new(answer).set("x", 0.5 * (x + child)).set("y", 0.5 * (y + BOX.1 + child_y)).set("text-anchor", "middle").set("fill", "#555"));
             }
             let word = features.get(*feature).cloned().unwrap_or_else(|| feature.to_string());
             (x, format!("“{word}”?"), format!("does the text contain “{word}”? ({samples} training texts)"), "#fff")

@@ -72,7 +72,11 @@ impl Tree {
         match self {
             Tree::Leaf { class, .. } => *class,
             Tree::Split { feature, absent, present, .. } => {
-                if row.binary_search(feature).is_ok() { present.predict(row) } else { absent.predict(row) }
+                if row.binary_search(feature).is_ok() {
+                    present.predict(row)
+                } else {
+                    absent.predict(row)
+                }
             }
         }
     }
@@ -281,12 +285,15 @@ mod tests {
     fn a_split_is_taken_where_it_removes_violations() {
         let c = corpus(&[[0.9, 0.1], [0.8, 0.2], [0.1, 0.9], [0.2, 0.8]], &[&[1], &[], &[0], &[0, 1]]);
         let tree = Tree::fit(&c.rows, &c.label_sets(1.0), 2, 3);
-        assert_eq!(tree, Tree::Split {
-            feature: 0,
-            samples: 4,
-            absent: Box::new(Tree::Leaf { class: 0, samples: 2 }),
-            present: Box::new(Tree::Leaf { class: 1, samples: 2 }),
-        });
+        assert_eq!(
+            tree,
+            Tree::Split {
+                feature: 0,
+                samples: 4,
+                absent: Box::new(Tree::Leaf { class: 0, samples: 2 }),
+                present: Box::new(Tree::Leaf { class: 1, samples: 2 }),
+            }
+        );
         assert_eq!(tree.fidelity(&c), 1.0);
         assert_eq!(tree.predict(&[0, 1]), 1);
     }

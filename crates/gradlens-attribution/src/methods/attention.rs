@@ -28,7 +28,6 @@ async fn row(m: Tensor<2>, row: usize) -> Result<Vec<f32>, DeviceError> {
 pub struct RawAttention;
 
 impl AttributionMethod for RawAttention {
-
     async fn attribute(&self, input: &ExplainedInput<'_>) -> Result<MethodOutput, DeviceError> {
         let attentions = input.outputs().attentions;
         let layers = attentions.dims()[0];
@@ -46,7 +45,6 @@ impl AttributionMethod for RawAttention {
 pub struct AttentionRollout;
 
 impl AttributionMethod for AttentionRollout {
-
     async fn attribute(&self, input: &ExplainedInput<'_>) -> Result<MethodOutput, DeviceError> {
         let attentions = input.outputs().attentions;
         let [layers, _, _, s, _] = attentions.dims();
@@ -95,7 +93,6 @@ impl GradSam {
 }
 
 impl AttributionMethod for GradSam {
-
     async fn attribute(&self, input: &ExplainedInput<'_>) -> Result<MethodOutput, DeviceError> {
         let map = Self::map(input);
         let [s, _] = map.dims();
@@ -119,7 +116,6 @@ impl AttributionMethod for GradSam {
 pub struct GradientWeightedRollout;
 
 impl AttributionMethod for GradientWeightedRollout {
-
     async fn attribute(&self, input: &ExplainedInput<'_>) -> Result<MethodOutput, DeviceError> {
         let gate = relu(input.probe_gradients().attention_gate);
         let [layers, _, _, s, _] = gate.dims();
@@ -146,7 +142,6 @@ pub struct LayerGam {
 }
 
 impl AttributionMethod for LayerGam {
-
     async fn attribute(&self, input: &ExplainedInput<'_>) -> Result<MethodOutput, DeviceError> {
         let gradients = input.probe_gradients();
         let [layers, _, s, _] = gradients.hidden_probe.dims();

@@ -6,9 +6,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{AttributionMethod, MethodOutput, conventions};
-use gradlens_explanation::{Completeness, Diagnostics};
+use crate::batching::sum_batches;
 use crate::input::{DeviceError, read, read_indices};
 use crate::{Baseline, ExplainedInput};
+use gradlens_explanation::{Completeness, Diagnostics};
 
 /// How an anchor is chosen among the candidate words.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,7 +91,6 @@ impl DiscretizedIntegratedGradients {
 }
 
 impl AttributionMethod for DiscretizedIntegratedGradients {
-
     async fn attribute(&self, input: &ExplainedInput<'_>) -> Result<MethodOutput, DeviceError> {
         let [_, s, h] = input.embeddings.dims();
         let device = input.device();
@@ -112,9 +112,7 @@ impl AttributionMethod for DiscretizedIntegratedGradients {
         let mut approximation_error = 0.0f32;
         for step in 1..=self.steps {
             let queries = match self.search {
-                AnchorSearch::NeighboursOfCurrentWord { .. } => {
-                    anchors.rows(used.iter().map(|u| *u.last().expect("a word")))
-                }
+                AnchorSearch::NeighboursOfCurrentWord { .. } => anchors.rows(used.iter().map(|u| *u.last().expect("a word"))),
                 AnchorSearch::NeighboursOfStraightLine { .. } => {
                     let t = step as f32 / self.steps as f32;
                     x_words.clone() - (x_words.clone() - b_words.clone()) * t
@@ -149,15 +147,15 @@ impl AttributionMethod for DiscretizedIntegratedGradients {
         let points: Vec<Tensor<2>> = path.into_iter().map(|w| specials.clone() + scatter.clone().matmul(w)).collect();
         let points = Tensor::stack::<3>(points, 0);
 
-        let mut scores = vec![0.0f32; s];
-        let chunk = self.internal_batch_size.max(1);
-        for start in (0..length - 1).step_by(chunk) {
-            let c = (length - 1 - start).min(chunk);
+        // The Riemann sum over the path's steps, a batch of steps at a time.
+        let steps: Vec<usize> = (0..length - 1).collect();
+        let sum = sum_batches(&steps, self.internal_batch_size, Tensor::<1>::zeros([s], device), |batch| {
+            let (start, c) = (batch[0], batch.len());
             let at = points.clone().narrow(0, start, c);
             let step = points.clone().narrow(0, start + 1, c) - at.clone();
-            let contribution = read((input.embedding_gradients(at) * step).sum_dims(&[0, 2]).reshape([s])).await?;
-            scores.iter_mut().zip(contribution).for_each(|(a, c)| *a += c);
-        }
+            (input.embedding_gradients(at) * step).sum_dims(&[0, 2]).reshape([s])
+        });
+        let scores = read(sum).await?;
         let ends = read(input.target_logits(Tensor::cat(vec![points.clone().narrow(0, length - 1, 1), points.narrow(0, 0, 1)], 0))).await?;
         let completeness = Completeness::new(scores.iter().sum(), ends[0] - ends[1]);
         let own = vec![

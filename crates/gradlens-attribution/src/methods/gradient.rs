@@ -27,7 +27,6 @@ pub struct Saliency {
 }
 
 impl AttributionMethod for Saliency {
-
     async fn attribute(&self, input: &ExplainedInput<'_>) -> Result<MethodOutput, DeviceError> {
         let g = input.embedding_gradients(input.embeddings.clone());
         let [_, s, _] = g.dims();
@@ -49,7 +48,6 @@ impl AttributionMethod for Saliency {
 pub struct GradientXInput;
 
 impl AttributionMethod for GradientXInput {
-
     async fn attribute(&self, input: &ExplainedInput<'_>) -> Result<MethodOutput, DeviceError> {
         let g = input.embedding_gradients(input.embeddings.clone());
         let [_, s, _] = g.dims();

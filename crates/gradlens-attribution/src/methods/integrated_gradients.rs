@@ -3,9 +3,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{AttributionMethod, MethodOutput, conventions};
-use gradlens_explanation::{Completeness, Diagnostics};
+use crate::batching::sum_batches;
 use crate::input::{DeviceError, read};
 use crate::{Baseline, ExplainedInput, IntegrationRule};
+use gradlens_explanation::{Completeness, Diagnostics};
 
 /// Integrated Gradients (Sundararajan, Taly & Yan 2017, "Axiomatic Attribution for Deep Networks",
 /// eq. 1 and its Riemann approximation, eq. 3): `IG_i = sum_d (x - x')_{i,d} * sum_k w_k dF/dx(x' + a_k (x - x'))_{i,d}`.
@@ -27,22 +28,20 @@ impl Default for IntegratedGradients {
 }
 
 impl AttributionMethod for IntegratedGradients {
-
     async fn attribute(&self, input: &ExplainedInput<'_>) -> Result<MethodOutput, DeviceError> {
         let x = input.embeddings.clone();
         let baseline = self.baseline.embeddings(input);
         let delta = x.clone() - baseline.clone();
         let [_, s, h] = x.dims();
         let points = self.rule.points(self.steps);
-        let mut weighted_gradients = Tensor::<3>::zeros([1, s, h], input.device());
-        for chunk in points.chunks(self.internal_batch_size.max(1)) {
-            let c = chunk.len();
-            let alphas = column(chunk.iter().map(|p| p.0), input.device()).reshape([c, 1, 1]);
-            let weights = column(chunk.iter().map(|p| p.1), input.device()).reshape([c, 1, 1]);
+        let zero = Tensor::<3>::zeros([1, s, h], input.device());
+        let weighted_gradients = sum_batches(&points, self.internal_batch_size, zero, |batch| {
+            let c = batch.len();
+            let alphas = column(batch.iter().map(|p| p.0), input.device()).reshape([c, 1, 1]);
+            let weights = column(batch.iter().map(|p| p.1), input.device()).reshape([c, 1, 1]);
             let path = baseline.clone().repeat_dim(0, c) + delta.clone().repeat_dim(0, c) * alphas;
-            let gradients = input.embedding_gradients(path);
-            weighted_gradients = weighted_gradients + (gradients * weights).sum_dim(0);
-        }
+            (input.embedding_gradients(path) * weights).sum_dim(0)
+        });
         let scores = read((weighted_gradients * delta).sum_dim(2).reshape([s])).await?;
         let ends = read(input.target_logits(Tensor::cat(vec![x, baseline], 0))).await?;
         let completeness = Completeness::new(scores.iter().sum(), ends[0] - ends[1]);

@@ -4,9 +4,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{AttributionMethod, MethodOutput, conventions};
-use gradlens_explanation::{Diagnostics, Reading, Readings};
-use crate::input::{DeviceError, read};
 use crate::ExplainedInput;
+use crate::input::{DeviceError, read};
+use gradlens_explanation::{Diagnostics, Reading, Readings};
 
 /// Layer saliency decoded to tokens, with a semantic-coherence score per layer (after Hou & Castanon,
 /// ICML 2023, "Decoding Layer Saliency in Language Transformers"). At each encoder layer `l`:
@@ -32,7 +32,6 @@ pub struct LayerSaliency {
 }
 
 impl AttributionMethod for LayerSaliency {
-
     async fn attribute(&self, input: &ExplainedInput<'_>) -> Result<MethodOutput, DeviceError> {
         let gradients = input.probe_gradients();
         let [layers, _, s, _] = gradients.hidden_probe.dims();

@@ -4,6 +4,7 @@ use serde_json::json;
 
 use super::perturbation::coalition_probabilities;
 use super::{AttributionMethod, Diagnostics, MethodOutput, conventions};
+use crate::batching::collect_batches;
 use crate::input::DeviceError;
 use crate::{Baseline, ExplainedInput};
 
@@ -38,22 +39,19 @@ impl Default for Occlusion {
 }
 
 impl AttributionMethod for Occlusion {
-
     async fn attribute(&self, input: &ExplainedInput<'_>) -> Result<MethodOutput, DeviceError> {
         let words = input.word_positions();
-        let batch = self.internal_batch_size.max(1);
         let occluded = match self.mode {
             OcclusionMode::Replace => {
                 let all_but: Vec<Vec<bool>> = (0..words.len()).map(|k| (0..words.len()).map(|j| j != k).collect()).collect();
-                coalition_probabilities(input, self.baseline, &words, &all_but, batch).await?
+                coalition_probabilities(input, self.baseline, &words, &all_but, self.internal_batch_size).await?
             }
             OcclusionMode::Delete => {
-                let mut p = Vec::with_capacity(words.len());
-                for chunk in words.chunks(batch) {
-                    let (embeddings, mask) = deleted(input, chunk);
-                    p.extend(input.target_probabilities(embeddings, mask).await?);
-                }
-                p
+                collect_batches(&words, self.internal_batch_size, |batch| {
+                    let (embeddings, mask) = deleted(input, batch);
+                    input.target_probabilities(embeddings, mask)
+                })
+                .await?
             }
         };
         let full = input.probabilities[input.target];
@@ -74,10 +72,7 @@ impl AttributionMethod for Occlusion {
 /// `[C, S - 1, H]` embeddings and masks: copy `k` lacks token `positions[k]`.
 fn deleted(input: &ExplainedInput, positions: &[usize]) -> (Tensor<3>, Tensor<2>) {
     let ids = &input.encoded.ids;
-    let kept: Vec<Vec<u32>> = positions
-        .iter()
-        .map(|&i| ids.iter().enumerate().filter(|&(j, _)| j != i).map(|(_, &id)| id).collect())
-        .collect();
+    let kept: Vec<Vec<u32>> = positions.iter().map(|&i| ids.iter().enumerate().filter(|&(j, _)| j != i).map(|(_, &id)| id).collect()).collect();
     let refs: Vec<&[u32]> = kept.iter().map(Vec::as_slice).collect();
     let batch = input.model.batch(&refs);
     (input.model.embed(batch.ids), batch.mask)

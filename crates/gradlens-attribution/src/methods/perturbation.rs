@@ -15,9 +15,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{AttributionMethod, MethodOutput, conventions};
-use gradlens_explanation::{Conventions, Diagnostics};
+use crate::batching::collect_batches;
 use crate::input::DeviceError;
 use crate::{Baseline, ExplainedInput};
+use gradlens_explanation::{Conventions, Diagnostics};
 
 /// The target-class probability of each coalition's copy of the input: `coalitions[k][j]` says whether
 /// copy `k` keeps the word token at `positions[j]` (the features, from [`ExplainedInput::word_positions`]); the tokens it does not keep are replaced by the
@@ -31,20 +32,19 @@ pub async fn coalition_probabilities(
 ) -> Result<Vec<f32>, DeviceError> {
     let [_, s, h] = input.embeddings.dims();
     let replacement = baseline.token_embedding(input).reshape([1, 1, h]);
-    let mut probabilities = Vec::with_capacity(coalitions.len());
-    for chunk in coalitions.chunks(batch_size.max(1)) {
-        let c = chunk.len();
+    collect_batches(coalitions, batch_size, |batch| {
+        let c = batch.len();
         let mut replaced = vec![0.0f32; c * s];
-        for (k, coalition) in chunk.iter().enumerate() {
+        for (k, coalition) in batch.iter().enumerate() {
             for (&i, &kept) in positions.iter().zip(coalition) {
                 replaced[k * s + i] = if kept { 0.0 } else { 1.0 };
             }
         }
         let replaced = Tensor::<2>::from_data(TensorData::new(replaced, [c, s]), input.device()).reshape([c, s, 1]).repeat_dim(2, h);
         let embeddings = input.embeddings.clone().repeat_dim(0, c).mask_where(replaced.bool(), replacement.clone().repeat_dim(0, c).repeat_dim(1, s));
-        probabilities.extend(input.target_probabilities(embeddings, input.mask(c)).await?);
-    }
-    Ok(probabilities)
+        input.target_probabilities(embeddings, input.mask(c))
+    })
+    .await
 }
 
 /// Every coalition of `n` features, from the empty one to the full one (bit `j` of `k` keeps feature `j`).
@@ -76,7 +76,12 @@ fn weighted_least_squares(x: &DMatrix<f64>, y: &DVector<f64>, weights: &[f64], r
 }
 
 /// The conventions every perturbation baseline records, then its own.
-fn perturbation_conventions<const N: usize>(input: &ExplainedInput, baseline: Baseline, seed: u64, own: [(&str, serde_json::Value); N]) -> Conventions {
+fn perturbation_conventions<const N: usize>(
+    input: &ExplainedInput,
+    baseline: Baseline,
+    seed: u64,
+    own: [(&str, serde_json::Value); N],
+) -> Conventions {
     let mut c = conventions(
         input,
         [("output", json!("probability")), ("features", json!("word tokens")), ("baseline", json!(baseline)), ("seed", json!(seed))],
@@ -127,7 +132,6 @@ impl Lime {
 }
 
 impl AttributionMethod for Lime {
-
     async fn attribute(&self, input: &ExplainedInput<'_>) -> Result<MethodOutput, DeviceError> {
         let positions = input.word_positions();
         let n = positions.len();
@@ -146,7 +150,8 @@ impl AttributionMethod for Lime {
         let weights: Vec<f64> = coalitions.iter().map(|c| self.weight(c.iter().filter(|&&k| k).count(), n)).collect();
         // An intercept by centring on the weighted means, as scikit-learn's Ridge does.
         let total: f64 = weights.iter().sum();
-        let mean_x: Vec<f64> = (0..n).map(|j| coalitions.iter().zip(&weights).map(|(c, w)| w * f64::from(u8::from(c[j]))).sum::<f64>() / total).collect();
+        let mean_x: Vec<f64> =
+            (0..n).map(|j| coalitions.iter().zip(&weights).map(|(c, w)| w * f64::from(u8::from(c[j]))).sum::<f64>() / total).collect();
         let mean_y = p.iter().zip(&weights).map(|(&y, w)| w * f64::from(y)).sum::<f64>() / total;
         let x = DMatrix::from_fn(coalitions.len(), n, |r, j| f64::from(u8::from(coalitions[r][j])) - mean_x[j]);
         let y = DVector::from_iterator(p.len(), p.iter().map(|&y| f64::from(y) - mean_y));
@@ -162,7 +167,11 @@ impl AttributionMethod for Lime {
                 ("ridge", json!(self.ridge)),
             ],
         );
-        Ok(MethodOutput { token_scores: scores_at(input, &positions, coefficients.iter().copied()), conventions: c, diagnostics: Diagnostics::default() })
+        Ok(MethodOutput {
+            token_scores: scores_at(input, &positions, coefficients.iter().copied()),
+            conventions: c,
+            diagnostics: Diagnostics::default(),
+        })
     }
 }
 
@@ -197,7 +206,6 @@ fn binomial(n: usize, k: usize) -> f64 {
 }
 
 impl AttributionMethod for KernelShap {
-
     async fn attribute(&self, input: &ExplainedInput<'_>) -> Result<MethodOutput, DeviceError> {
         let positions = input.word_positions();
         let n = positions.len();
@@ -218,7 +226,13 @@ impl AttributionMethod for KernelShap {
             (0..self.samples)
                 .map(|_| {
                     let mut u = rng.random::<f64>() * total;
-                    let size = 1 + masses.iter().position(|&m| { u -= m; u <= 0.0 }).unwrap_or(n - 2);
+                    let size = 1 + masses
+                        .iter()
+                        .position(|&m| {
+                            u -= m;
+                            u <= 0.0
+                        })
+                        .unwrap_or(n - 2);
                     (random_coalition(&mut rng, n, size), 1.0)
                 })
                 .unzip()
@@ -276,7 +290,6 @@ impl Default for ShapleySampling {
 }
 
 impl AttributionMethod for ShapleySampling {
-
     async fn attribute(&self, input: &ExplainedInput<'_>) -> Result<MethodOutput, DeviceError> {
         let positions = input.word_positions();
         let n = positions.len();

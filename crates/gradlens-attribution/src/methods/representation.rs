@@ -5,9 +5,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{AttributionMethod, MethodOutput, conventions};
-use gradlens_explanation::{Diagnostics, Reading, Readings};
-use crate::input::{DeviceError, read};
 use crate::ExplainedInput;
+use crate::input::{DeviceError, read};
+use gradlens_explanation::{Diagnostics, Reading, Readings};
 
 /// Representation attribution (after Bertolini et al. 2022): each
 /// dimension `d` of the text's representation `h` (the last layer's [CLS] hidden state, which the
@@ -50,9 +50,7 @@ impl RepresentationAttribution {
     /// positions, the input's special tokens in place, and `alpha ~ U(0, 1)`.
     pub fn background(&self, input: &ExplainedInput) -> Vec<BackgroundPoint> {
         let mut rng = SmallRng::seed_from_u64(self.seed);
-        (0..self.samples.max(1))
-            .map(|_| BackgroundPoint { ids: random_words(input, &mut rng), alpha: rng.random::<f32>() })
-            .collect()
+        (0..self.samples.max(1)).map(|_| BackgroundPoint { ids: random_words(input, &mut rng), alpha: rng.random::<f32>() }).collect()
     }
 
     /// A text of random words as long as the input, for informativeness (seeded apart from the background,
@@ -145,7 +143,6 @@ pub fn disentanglement(map: &[f32], dims: usize) -> f32 {
 }
 
 impl AttributionMethod for RepresentationAttribution {
-
     async fn attribute(&self, input: &ExplainedInput<'_>) -> Result<MethodOutput, DeviceError> {
         let s = input.len();
         let gradients = input.probe_gradients();
@@ -173,7 +170,11 @@ impl AttributionMethod for RepresentationAttribution {
         let readings = dims
             .iter()
             .enumerate()
-            .map(|(row, &dim)| Reading { label: format!("dimension {dim}"), score: class_weights[dim], token_scores: text_map[row * s..(row + 1) * s].to_vec() })
+            .map(|(row, &dim)| Reading {
+                label: format!("dimension {dim}"),
+                score: class_weights[dim],
+                token_scores: text_map[row * s..(row + 1) * s].to_vec(),
+            })
             .collect();
         let c = conventions(
             input,

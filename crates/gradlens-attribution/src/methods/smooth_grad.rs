@@ -6,6 +6,7 @@ use serde_json::json;
 
 use super::{AttributionMethod, Diagnostics, MethodOutput, conventions};
 use crate::ExplainedInput;
+use crate::batching::sum_batches;
 use crate::input::{DeviceError, read};
 
 /// What SmoothGrad averages over the noisy copies.
@@ -40,7 +41,6 @@ impl Default for SmoothGrad {
 }
 
 impl AttributionMethod for SmoothGrad {
-
     async fn attribute(&self, input: &ExplainedInput<'_>) -> Result<MethodOutput, DeviceError> {
         let x = input.embeddings.clone();
         let [_, s, h] = x.dims();
@@ -49,16 +49,13 @@ impl AttributionMethod for SmoothGrad {
         let std = self.sigma * (max - min);
         let normal = Normal::new(0.0f32, std.max(f32::MIN_POSITIVE)).expect("a finite standard deviation");
         let mut rng = rand::rngs::SmallRng::seed_from_u64(self.seed);
-        let mut gradient_sum = Tensor::<3>::zeros([1, s, h], input.device());
-        let mut remaining = self.samples;
-        while remaining > 0 {
-            let c = remaining.min(self.internal_batch_size.max(1));
-            remaining -= c;
+        let samples: Vec<usize> = (0..self.samples).collect();
+        let gradient_sum = sum_batches(&samples, self.internal_batch_size, Tensor::<3>::zeros([1, s, h], input.device()), |batch| {
+            let c = batch.len();
             let noise: Vec<f32> = (0..c * s * h).map(|_| normal.sample(&mut rng)).collect();
             let noise = Tensor::<3>::from_data(TensorData::new(noise, [c, s, h]), input.device());
-            let gradients = input.embedding_gradients(x.clone().repeat_dim(0, c) + noise);
-            gradient_sum = gradient_sum + gradients.sum_dim(0);
-        }
+            input.embedding_gradients(x.clone().repeat_dim(0, c) + noise).sum_dim(0)
+        });
         let mean = gradient_sum / self.samples.max(1) as f32;
         let scores = match self.of {
             SmoothGradOf::GradientXInput => (mean * x).sum_dim(2),
