@@ -63,17 +63,10 @@ fn readings(explanation: &Explanation, attribution: &Attribution) -> Option<AnyV
 }
 
 pub fn legend(label: &str) -> AnyView {
-    let (s, o) = (rgb(1.0), rgb(-1.0));
-    view! {
-        <p class="legend">
-            <span class="swatch" style=format!("background:rgb({},{},{})", s.0, s.1, s.2)></span>
-            {format!("supports {label}")}
-            <span class="swatch" style=format!("background:rgb({},{},{})", o.0, o.1, o.2)></span>
-            {format!("speaks against {label}")}
-            " · colours are scaled per method; hover or focus a word for its score"
-        </p>
-    }
-    .into_any()
+    let ends = gradlens_render::color::legend(label).map(|((r, g, b), words)| {
+        view! { <span class="swatch" style=format!("background:rgb({r},{g},{b})")></span>{words} }
+    });
+    view! { <p class="legend">{ends.into_iter().collect_view()}{format!(" · {}", gradlens_render::color::LEGEND_NOTE)}</p> }.into_any()
 }
 
 fn metric_cells(values: &[MetricValue]) -> AnyView {

@@ -263,28 +263,12 @@ fn eval_writes_a_table_and_curves_and_resumes_without_losing_rows() {
 fn surrogate_writes_the_crembo_tree_and_the_argmax_tree_with_their_fidelity() {
     let out = std::env::temp_dir().join(format!("gradlens-surrogate-{}", std::process::id()));
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/");
-    let o = gradlens(
-        &[
-            "surrogate",
-            "--model",
-            "tiny",
-            "--limit",
-            "40",
-            "--depth",
-            "2",
-            "--steps",
-            "4",
-            "--train",
-            &format!("{root}train.jsonl"),
-            "--validation",
-            &format!("{root}validation.jsonl"),
-            "--test",
-            &format!("{root}test.jsonl"),
-            "--out",
-            out.to_str().unwrap(),
-        ],
-        None,
-    );
+    let (train, validation, test) = (format!("{root}train.jsonl"), format!("{root}validation.jsonl"), format!("{root}test.jsonl"));
+    let surrogate = |options: &[&str]| {
+        let files = ["--train", &train, "--validation", &validation, "--test", &test, "--out", out.to_str().unwrap()];
+        gradlens(&[&["surrogate", "--model", "tiny"], options, &files].concat(), None)
+    };
+    let o = surrogate(&["--limit", "40", "--depth", "2", "--steps", "4"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let printed = String::from_utf8(o.stdout).unwrap();
     assert!(printed.contains("\nCREMBO: threshold") && printed.contains("argmax labels"), "{printed}");
@@ -295,9 +279,25 @@ fn surrogate_writes_the_crembo_tree_and_the_argmax_tree_with_their_fidelity() {
     assert!(crembo["threshold"].as_f64().unwrap() >= crembo["memo_threshold"].as_f64().unwrap());
     assert_eq!(crembo["scan"].as_array().unwrap().len(), 5);
     assert!(crembo["depth"].as_u64().unwrap() <= 2);
-    for tree in [&report["crembo"], &report["argmax_tree"]] {
-        let fidelity = tree["test_fidelity"].as_f64().unwrap();
-        assert!((0.0..=1.0).contains(&fidelity), "{tree}");
+    // Each tree's test fidelity, recomputed: the model's own predictions on the 40 test texts (from
+    // `explain`), against the tree's answer for the words each text holds.
+    let first_40: String = std::fs::read_to_string(&test).unwrap().lines().take(40).map(|l| format!("{l}\n")).collect();
+    let test_texts = out.join("test-40.jsonl");
+    std::fs::write(&test_texts, first_40).unwrap();
+    let explained = gradlens(&["explain", "--model", "tiny", "-m", "saliency", "--jsonl", test_texts.to_str().unwrap()], None);
+    let explained: Vec<serde_json::Value> = String::from_utf8(explained.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(explained.len(), 40);
+    let parsed: gradlens_surrogate::Report = serde_json::from_value(report.clone()).unwrap();
+    for (tree, reported) in [(&parsed.crembo.tree, parsed.crembo.test_fidelity), (&parsed.argmax_tree.tree, parsed.argmax_tree.test_fidelity)] {
+        let agree = explained
+            .iter()
+            .filter(|e| {
+                let words: Vec<String> = e["words"].as_array().unwrap().iter().map(|w| w["text"].as_str().unwrap().to_lowercase()).collect();
+                let row: Vec<usize> = parsed.features.iter().enumerate().filter(|(_, f)| words.contains(f)).map(|(i, _)| i).collect();
+                tree.predict(&row) as u64 == e["predicted"].as_u64().unwrap()
+            })
+            .count();
+        assert!((agree as f32 / 40.0 - reported).abs() < 1e-6, "recomputed {agree}/40, reported {reported}");
     }
     let features = report["features"].as_array().unwrap();
     assert!(!features.is_empty() && features.iter().all(|f| f.as_str().unwrap().chars().any(char::is_alphanumeric)));
@@ -306,24 +306,7 @@ fn surrogate_writes_the_crembo_tree_and_the_argmax_tree_with_their_fidelity() {
         roxmltree::Document::parse(&text).unwrap_or_else(|e| panic!("{svg}: {e}"));
     }
 
-    let empty = gradlens(
-        &[
-            "surrogate",
-            "--model",
-            "tiny",
-            "--limit",
-            "0",
-            "--train",
-            &format!("{root}train.jsonl"),
-            "--validation",
-            &format!("{root}validation.jsonl"),
-            "--test",
-            &format!("{root}test.jsonl"),
-            "--out",
-            out.to_str().unwrap(),
-        ],
-        None,
-    );
+    let empty = surrogate(&["--limit", "0"]);
     assert!(!empty.status.success());
     assert!(String::from_utf8_lossy(&empty.stderr).contains("has no texts"), "{}", String::from_utf8_lossy(&empty.stderr));
 }

@@ -5,6 +5,15 @@
 pub const SUPPORTS: (u8, u8, u8) = (33, 102, 172);
 pub const OPPOSES: (u8, u8, u8) = (178, 24, 43);
 
+/// The legend every renderer shows under a highlighted text: each end of the scale with its words, for
+/// the class explained.
+pub fn legend(label: &str) -> [((u8, u8, u8), String); 2] {
+    [(rgb(1.0), format!("supports {label}")), (rgb(-1.0), format!("speaks against {label}"))]
+}
+
+/// What the colours' strength means, under every legend.
+pub const LEGEND_NOTE: &str = "colours are scaled per method; hover or focus a word for its score";
+
 /// Scores divided by the largest magnitude, so the strongest token gets full colour. All zeros stay zero.
 pub fn normalise(scores: &[f32]) -> Vec<f32> {
     let max = scores.iter().fold(0.0f32, |m, s| m.max(s.abs()));

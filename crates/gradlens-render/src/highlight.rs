@@ -77,8 +77,7 @@ fn block(explanation: &Explanation, attribution: &Attribution) -> (Group, f32) {
     }
     let legend_y = LINE * (line + 1) as f32;
     let mut x = PAD;
-    for (shade, words) in [(1.0, format!("supports {label}")), (-1.0, format!("against {label}"))] {
-        let (r, g, b) = rgb(shade);
+    for ((r, g, b), words) in crate::color::legend(label) {
         let width = CHAR * 0.8 * words.width() as f32 + 8.0;
         group = group
             .add(

@@ -48,18 +48,12 @@ pub fn fragment(explanation: &Explanation, attribution: &Attribution) -> String 
 }
 
 fn legend(label: &str) -> String {
-    let (s, o) = (rgb(1.0), rgb(-1.0));
-    format!(
-        r#"<div style="font-size:.8em;color:#444"><span style="background:rgb({},{},{});color:#fff;padding:0 .3em">supports {}</span> <span style="background:rgb({},{},{});color:#fff;padding:0 .3em">against {}</span> (hover a word for its score)</div>"#,
-        s.0,
-        s.1,
-        s.2,
-        encode_text(label),
-        o.0,
-        o.1,
-        o.2,
-        encode_text(label)
-    )
+    let mut out = String::from(r#"<div style="font-size:.8em;color:#444">"#);
+    for ((r, g, b), words) in crate::color::legend(label) {
+        let _ = write!(out, r#"<span style="background:rgb({r},{g},{b});color:#fff;padding:0 .3em">{}</span> "#, encode_text(&words));
+    }
+    let _ = write!(out, "({})</div>", crate::color::LEGEND_NOTE);
+    out
 }
 
 /// A whole HTML document with one fragment per method and the prediction.

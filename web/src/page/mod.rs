@@ -1,0 +1,154 @@
+//! The full page: the state of one visit (model, backend, text, methods, the running request, its
+//! result) and the components that show it.
+
+mod embed;
+mod pickers;
+mod result;
+mod status;
+
+use std::rc::Rc;
+
+use gradlens_attribution::{Explanation, Stage};
+use gradlens_model::Classifier;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::backend::{self, Backend, WebGpuSupport};
+use crate::loading::Progress;
+use crate::runner::{Failure, PICKED, Runner, page_metrics, request};
+use crate::store;
+use crate::widget::WidgetOptions;
+
+/// The page's own folder: the model is fetched from `model/` beside it.
+const SITE: &str = "";
+
+#[component]
+pub fn App() -> impl IntoView {
+    let model = RwSignal::new_local(None::<Rc<Classifier>>);
+    let progress = RwSignal::new(Progress::default());
+    let load_error = RwSignal::new(None::<String>);
+    let webgpu = RwSignal::new(None::<WebGpuSupport>);
+    let backend = RwSignal::new(None::<Backend>);
+    let backend_note = RwSignal::new(String::new());
+    // The text and methods in the address (`?text=...&methods=...`, kept across a switch to the WebGPU
+    // build), else the model's first example once it has loaded (config.json), unless the visitor typed first.
+    let text = RwSignal::new(backend::url_parameter("text").unwrap_or_default());
+    let picked = RwSignal::new(match backend::url_parameter("methods") {
+        Some(_) => WidgetOptions::from(backend::url_parameter).methods,
+        None => PICKED.iter().map(|m| m.to_string()).collect::<Vec<_>>(),
+    });
+    let runner = Runner::new();
+    let surrogate = RwSignal::new_local(None::<Rc<gradlens_surrogate::Report>>);
+    let step = RwSignal::new(None::<Stage>);
+    let result = RwSignal::new_local(None::<Result<Rc<Explanation>, String>>);
+    // Changes only when work starts or ends, so that what depends on it is not redrawn at every step.
+    let busy = Memo::new(move |_| step.with(Option::is_some));
+    // Requests that ran to the end (a result or an error), for tests and assistive technology.
+    let finished = RwSignal::new(0u64);
+
+    let cancel = move || {
+        runner.cancel();
+        step.set(None);
+    };
+
+    // (Re)loads the model on `chosen`: one download per page, one model per backend (kept in `store`).
+    let use_backend = move |chosen: Backend, note: String| {
+        cancel();
+        model.set(None);
+        backend.set(Some(chosen));
+        backend_note.set(note);
+        spawn_local(async move {
+            match store::classifier(SITE, chosen, move |p| progress.set(p)).await {
+                Ok(loaded) if backend.get_untracked() == Some(chosen) => {
+                    // The optional surrogate came with the model's files (the download is shared).
+                    if let Ok(files) = store::assets(SITE, |_| {}).await {
+                        surrogate.set(files.surrogate.as_deref().and_then(|b| serde_json::from_slice(b).ok()).map(Rc::new));
+                    }
+                    if let Some(first) = loaded.config().examples.first().filter(|_| text.with_untracked(String::is_empty)) {
+                        text.set(first.clone());
+                    }
+                    model.set(Some(loaded));
+                }
+                Ok(_) => {}
+                Err(e) => load_error.set(Some(e)),
+            }
+        });
+    };
+
+    let load = move || {
+        load_error.set(None);
+        spawn_local(async move {
+            let asked = backend::url_parameter("backend").and_then(|b| Backend::from_key(&b));
+            let (chosen, why, support) = backend::choose(asked).await;
+            webgpu.set(Some(support));
+            use_backend(chosen, why);
+        });
+    };
+    load();
+
+    let run = move || {
+        let Some(m) = model.get_untracked() else { return };
+        let request = match request(&m, text.get_untracked(), &picked.get_untracked(), None, page_metrics()) {
+            Ok(request) => request,
+            Err(e) => {
+                result.set(Some(Err(e.message().to_owned())));
+                finished.update(|n| *n += 1);
+                return;
+            }
+        };
+        step.set(Some(Stage { done: 0, total: 1, method: None, metrics: false }));
+        spawn_local(async move {
+            let Some(outcome) = runner.explain(&m, &request, move |s| step.set(Some(s)), |_| {}).await else { return };
+            step.set(None);
+            finished.update(|n| *n += 1);
+            match outcome {
+                Ok(e) => result.set(Some(Ok(Rc::new(e)))),
+                Err(Failure::Input(e)) => result.set(Some(Err(e))),
+                Err(Failure::Device(e)) if backend.get_untracked() == Some(Backend::WebGpu) => {
+                    use_backend(Backend::Cpu, format!("the WebGPU device failed ({e}); switched to the CPU"));
+                    result.set(Some(Err("WebGPU failed while explaining; the page switched to the CPU backend. Click Explain again.".into())));
+                }
+                Err(Failure::Device(e)) => result.set(Some(Err(e))),
+            }
+        });
+    };
+
+    let about = move || model.with(|m| m.as_ref().map(|m| m.config().description.clone())).filter(|d| !d.is_empty());
+    let examples = move || {
+        let examples = model.with(|m| m.as_ref().map(|m| m.config().examples.clone()).unwrap_or_default());
+        examples
+            .into_iter()
+            .map(|e| {
+                let chosen = e.clone();
+                view! { <button type="button" class="example" on:click=move |_| text.set(chosen.clone())>{e}</button> }
+            })
+            .collect_view()
+    };
+    let max_len = Signal::derive(move || model.with(|m| m.as_ref().map_or(0, |m| m.config().max_len)));
+    let choose_backend = move |chosen: Backend| use_backend(chosen, "chosen by you".into());
+
+    view! {
+        <main aria-busy=move || busy.get().to_string() data-finished=move || finished.get().to_string()>
+            <header>
+                <h1>"GradLens"</h1>
+                <p class="lede">"Why did the classifier decide that? Type a text and see which words drove the prediction, computed in your browser."</p>
+                {move || about().map(|d| view! { <p class="about">{d}</p> })}
+            </header>
+            <form on:submit=move |ev| { ev.prevent_default(); run(); }>
+                <label for="text">"Text to explain"</label>
+                <textarea id="text" prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev))></textarea>
+                <div class="examples" aria-label="examples">{examples}</div>
+                <pickers::MethodPicker picked />
+                <div class="actions">
+                    <button id="explain" type="submit" disabled=move || model.with(Option::is_none)>"Explain"</button>
+                    {move || busy.get().then(|| view! { <button type="button" id="cancel" on:click=move |_| cancel()>"Cancel"</button> })}
+                </div>
+            </form>
+            <pickers::BackendPicker webgpu backend backend_note text picked choose=choose_backend />
+            <embed::EmbedPanel text picked />
+            <status::Status model progress load_error step retry=load />
+            <result::LastResult result max_len />
+            {move || surrogate.get().map(|r| crate::view::surrogate_panel(&r))}
+        </main>
+    }
+}
