@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ExplainedInput;
 
+/// The reference input `x'` that a word token is replaced by.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
@@ -20,6 +21,7 @@ pub enum Baseline {
 }
 
 impl Baseline {
+    /// The baseline's name, as in JSON and on the command line.
     pub fn name(self) -> &'static str {
         match self {
             Baseline::Pad => "pad",

@@ -30,12 +30,15 @@ impl Target {
 
 /// A text ready to be explained: its encoding, embeddings `[1, S, H]` and the model's prediction.
 pub struct ExplainedInput<'m> {
+    /// The model that explains the text.
     pub model: &'m Classifier,
+    /// The text's tokens and their alignment to its words.
     pub encoded: EncodedText,
     /// `[1, S, H]` word embeddings of the text (no autodiff history).
     pub embeddings: Tensor<3>,
     /// `[1, S]` all ones.
     pub mask: Tensor<2>,
+    /// The model's class probabilities on the text, in label order.
     pub probabilities: Vec<f32>,
     /// The class explained.
     pub target: usize,
@@ -59,16 +62,33 @@ impl ProbeGradients {
     }
 }
 
+/// Why a text could not be prepared for attribution.
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
+    /// The text could not be encoded.
     #[error(transparent)]
     Text(#[from] gradlens_model::TextError),
+    /// The device failed while the prediction was read back.
     #[error(transparent)]
     Device(#[from] DeviceError),
+    /// The target class index is out of range.
     #[error("class {class} does not exist: the model has {classes} classes ({labels})")]
-    NoSuchClass { class: usize, classes: usize, labels: String },
+    NoSuchClass {
+        /// The index asked for.
+        class: usize,
+        /// How many classes the model has.
+        classes: usize,
+        /// The model's class names, comma-separated.
+        labels: String,
+    },
+    /// No class has the given name or index.
     #[error("no class called '{label}': the model's classes are {labels}")]
-    NoSuchLabel { label: String, labels: String },
+    NoSuchLabel {
+        /// The name asked for.
+        label: String,
+        /// The model's class names, comma-separated.
+        labels: String,
+    },
 }
 
 impl<'m> ExplainedInput<'m> {
@@ -91,10 +111,12 @@ impl<'m> ExplainedInput<'m> {
         Ok(Self { model, encoded, embeddings, mask: batch.mask, probabilities, target })
     }
 
+    /// Number of tokens `S`, special tokens included.
     pub fn len(&self) -> usize {
         self.encoded.len()
     }
 
+    /// Whether the text has no tokens.
     pub fn is_empty(&self) -> bool {
         self.encoded.is_empty()
     }
@@ -104,6 +126,7 @@ impl<'m> ExplainedInput<'m> {
         (0..self.len()).filter(|&i| !self.encoded.is_special(i)).collect()
     }
 
+    /// The device the model runs on.
     pub fn device(&self) -> &Device {
         self.model.device()
     }
@@ -168,7 +191,9 @@ impl<'m> ExplainedInput<'m> {
 #[derive(Debug, thiserror::Error)]
 #[error("the {device} device failed: {reason}")]
 pub struct DeviceError {
+    /// The device, as its `Debug` form writes it.
     pub device: String,
+    /// burn's error message.
     pub reason: String,
 }
 

@@ -10,9 +10,13 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum IntegrationRule {
+    /// Left Riemann sum: `alpha_k = k / n` for `k = 0, ..., n - 1`, weights `1 / n`.
     RiemannLeft,
+    /// Right Riemann sum: `alpha_k = (k + 1) / n`.
     RiemannRight,
+    /// Midpoint rule: `alpha_k = (k + 1/2) / n`.
     RiemannMiddle,
+    /// Trapezoid rule: `n` points spaced `1 / (n - 1)` from 0 to 1, end weights halved.
     RiemannTrapezoid,
     /// Gauss-Legendre quadrature: exact for polynomials of degree `2 steps - 1` (Captum's default).
     #[default]
@@ -20,6 +24,7 @@ pub enum IntegrationRule {
 }
 
 impl IntegrationRule {
+    /// Every rule, in the order front ends list them.
     pub const ALL: [IntegrationRule; 5] = [
         IntegrationRule::RiemannLeft,
         IntegrationRule::RiemannRight,
@@ -28,6 +33,7 @@ impl IntegrationRule {
         IntegrationRule::GaussLegendre,
     ];
 
+    /// The rule's name, as in JSON and on the command line.
     pub fn name(self) -> &'static str {
         match self {
             IntegrationRule::RiemannLeft => "riemann_left",

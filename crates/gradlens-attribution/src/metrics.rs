@@ -33,6 +33,7 @@ pub enum Removal {
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct PerturbationOptions {
+    /// How a token is taken out of the input (log-odds always replaces).
     pub removal: Removal,
     /// Whether [CLS] and [SEP] may be removed too (default: never).
     pub include_special_tokens: bool,
@@ -53,11 +54,20 @@ impl Default for PerturbationOptions {
 #[serde(tag = "metric", rename_all = "snake_case")]
 pub enum Metric {
     /// DIG's log-odds: `log p_y(x with T_k replaced by [PAD]) - log p_y(x)` (always replacement).
-    LogOdds { k: f32 },
+    LogOdds {
+        /// Fraction of the candidate tokens in `T_k` (0.2: the top 20%).
+        k: f32,
+    },
     /// ERASER comprehensiveness: `p_y(x) - p_y(x without T_k)`.
-    Comprehensiveness { k: f32 },
+    Comprehensiveness {
+        /// Fraction of the candidate tokens in `T_k`.
+        k: f32,
+    },
     /// ERASER sufficiency: `p_y(x) - p_y(only T_k)`.
-    Sufficiency { k: f32 },
+    Sufficiency {
+        /// Fraction of the candidate tokens in `T_k`.
+        k: f32,
+    },
     /// Comprehensiveness averaged over k = 10%, 20%, ..., 100%.
     AopcComprehensiveness,
     /// Sufficiency averaged over k = 10%, 20%, ..., 100%.
@@ -82,6 +92,7 @@ impl Metric {
         ]
     }
 
+    /// The metric's name, description, range and direction.
     pub fn info(&self) -> MetricInfo {
         let (name, description, range, lower_is_better) = match self {
             Metric::LogOdds { .. } => {

@@ -13,11 +13,15 @@ use crate::metrics::{Metric, PerturbationOptions, evaluate_all};
 /// What to compute for one text.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Request {
+    /// The text to explain.
     pub text: String,
+    /// The class to explain.
     pub target: Target,
+    /// The methods to run, in order: one attribution each.
     pub methods: Vec<Method>,
     /// Faithfulness metrics of every method; none means no perturbed input is run.
     pub metrics: Vec<Metric>,
+    /// How the metrics perturb the text.
     pub perturbation: PerturbationOptions,
 }
 
@@ -33,9 +37,11 @@ impl Request {
 pub struct Stage {
     /// Stages finished.
     pub done: usize,
+    /// Stages in the whole request.
     pub total: usize,
     /// The method this stage runs, or computes the metrics of; `None` while the text is read.
     pub method: Option<&'static str>,
+    /// Whether the stage computes the metrics of `method` rather than running it.
     pub metrics: bool,
 }
 

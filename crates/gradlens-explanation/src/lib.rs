@@ -19,11 +19,14 @@ pub const SCHEMA_VERSION: u32 = 2;
 /// The conventions a score was computed under (target, baseline, rule, steps, normalisation, ...).
 pub type Conventions = BTreeMap<String, serde_json::Value>;
 
+/// A classified text and the attributions computed for it: the schema every front end reads and writes.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Explanation {
+    /// [`SCHEMA_VERSION`] when written; [`Explanation::load`] refuses any other.
     pub schema_version: u32,
     /// The text as given.
     pub text: String,
+    /// The model that classified the text.
     pub model: ModelInfo,
     /// Subword tokens, the model's special tokens included.
     pub tokens: Vec<Token>,
@@ -39,30 +42,40 @@ pub struct Explanation {
     pub attributions: Vec<Attribution>,
 }
 
+/// Which model an explanation is of.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ModelInfo {
+    /// The model's name in its `config.json` (the graph that ran it).
     pub name: String,
+    /// Class names, in logit order.
     pub labels: Vec<String>,
 }
 
+/// One subword token of the text.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Token {
+    /// The token as the tokenizer writes it (`##` marks a word continuation).
     pub text: String,
     /// Byte range in `Explanation::text` (empty for special tokens).
     pub start: usize,
+    /// End of the byte range (exclusive).
     pub end: usize,
     /// Index into `Explanation::words`; `None` for special tokens.
     pub word: Option<usize>,
 }
 
+/// One word of the text: a span of consecutive tokens.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Word {
+    /// The word as it appears in the text.
     pub text: String,
     /// Byte range in `Explanation::text`.
     pub start: usize,
+    /// End of the byte range (exclusive).
     pub end: usize,
 }
 
+/// One method's scores for one target class, with how they were computed and how faithful they are.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Attribution {
     /// Registry name of the method (e.g. `integrated_gradients`).
@@ -73,6 +86,7 @@ pub struct Attribution {
     pub token_scores: Vec<f32>,
     /// One score per word: the sum of its tokens' scores.
     pub word_scores: Vec<f32>,
+    /// The settings the scores were computed under (baseline, steps, normalisation, ...).
     pub conventions: Conventions,
     /// Wall-clock seconds the method took (its metrics not included).
     pub seconds: f64,
@@ -113,6 +127,7 @@ pub struct Diagnostics {
 pub struct Readings {
     /// What `Reading::score` measures.
     pub score_meaning: String,
+    /// One reading per part of the model read.
     pub parts: Vec<Reading>,
 }
 
@@ -121,14 +136,18 @@ pub struct Readings {
 pub struct Reading {
     /// Which part: `layer 3`, `dimension 17`.
     pub label: String,
+    /// This part's score, as `Readings::score_meaning` says.
     pub score: f32,
+    /// This part's score per token.
     pub token_scores: Vec<f32>,
 }
 
 /// `sum_i attribution_i` against `F_c(x) - F_c(x')` (Sundararajan et al. 2017, completeness axiom).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Completeness {
+    /// `sum_i attribution_i`: the scores' total.
     pub attribution_sum: f32,
+    /// `F_c(x) - F_c(x')`: the target output at the input minus at the baseline.
     pub output_difference: f32,
     /// `attribution_sum - output_difference`.
     pub gap: f32,
@@ -137,6 +156,7 @@ pub struct Completeness {
 }
 
 impl Completeness {
+    /// Computes `gap` and `relative_gap` from the two sides.
     pub fn new(attribution_sum: f32, output_difference: f32) -> Self {
         let gap = attribution_sum - output_difference;
         Self { attribution_sum, output_difference, gap, relative_gap: gap.abs() / output_difference.abs().max(1e-12) }
@@ -146,47 +166,69 @@ impl Completeness {
 /// What a front end needs to show a metric (ferret's convention: every metric describes itself).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MetricInfo {
+    /// The metric's registry name (e.g. `aopc_comprehensiveness`).
     pub name: String,
+    /// One sentence on what the metric measures, for a tooltip.
     pub description: String,
     /// The values the metric can take.
     pub range: (f32, f32),
+    /// Whether a lower value means a more faithful explanation.
     pub lower_is_better: bool,
 }
 
 /// A point of a deletion or insertion curve: the fraction of candidate tokens removed (inserted), and `p_y`.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CurvePoint {
+    /// Fraction of the candidate tokens removed (deletion) or inserted (insertion), in `[0, 1]`.
     pub fraction: f32,
+    /// The model's probability of the target class `y` at that point.
     pub probability: f32,
 }
 
 /// A metric's value on one attribution.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MetricValue {
+    /// The metric's registry name ([`MetricInfo::name`]).
     pub metric: String,
+    /// The metric's value (an area, for the curve metrics).
     pub value: f32,
     /// Whether a lower value means a more faithful explanation.
     pub lower_is_better: bool,
     /// For the curve metrics: the curve whose area is `value`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub curve: Option<Vec<CurvePoint>>,
+    /// The settings the metric ran under (removal, `k`, ...).
     pub conventions: Conventions,
 }
 
 /// A piece of the text in reading order: the characters between words, or a word with its score.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Segment<'a> {
+    /// The characters between two words, or before the first and after the last (usually whitespace).
     Gap(&'a str),
-    Word { index: usize, text: &'a str, score: f32 },
+    /// A word, with its index into `Explanation::words` and its score.
+    Word {
+        /// Index into `Explanation::words`.
+        index: usize,
+        /// The word's text, a slice of `Explanation::text`.
+        text: &'a str,
+        /// The word's score.
+        score: f32,
+    },
 }
 
 /// Why a stored explanation cannot be read.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
+    /// Not valid JSON, or not the shape of an explanation.
     #[error("not a GradLens explanation: {0}")]
     Malformed(#[from] serde_json::Error),
+    /// Written under a `schema_version` this build does not read.
     #[error("this explanation has schema version {found}; this GradLens reads version {SCHEMA_VERSION} only")]
-    UnknownVersion { found: u64 },
+    UnknownVersion {
+        /// The file's `schema_version`.
+        found: u64,
+    },
 }
 
 impl Explanation {
@@ -206,6 +248,7 @@ impl Explanation {
         }
     }
 
+    /// The explanation as pretty-printed JSON, the form [`Explanation::load`] reads.
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("an explanation serialises")
     }
@@ -251,5 +294,59 @@ impl Attribution {
     /// The value of the metric called `name`, if it was computed.
     pub fn metric(&self, name: &str) -> Option<&MetricValue> {
         self.metrics.iter().find(|m| m.metric == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// "Un-believably good!" as a WordPiece tokenizer splits it: [CLS] un - believ ##ably good ! [SEP].
+    fn explanation() -> Explanation {
+        let text = "Un-believably good!".to_owned();
+        let word = |start: usize, end: usize| Word { text: text[start..end].to_owned(), start, end };
+        let words = vec![word(0, 2), word(2, 3), word(3, 13), word(14, 18), word(18, 19)];
+        let token = |t: &str, start, end, word| Token { text: t.into(), start, end, word };
+        let tokens = vec![
+            token("[CLS]", 0, 0, None),
+            token("un", 0, 2, Some(0)),
+            token("-", 2, 3, Some(1)),
+            token("believ", 3, 9, Some(2)),
+            token("##ably", 9, 13, Some(2)),
+            token("good", 14, 18, Some(3)),
+            token("!", 18, 19, Some(4)),
+            token("[SEP]", 0, 0, None),
+        ];
+        let model = ModelInfo { name: "test".into(), labels: vec!["negative".into(), "positive".into()] };
+        Explanation::new(text, model, tokens, words, false, vec![0.25, 0.75])
+    }
+
+    #[test]
+    fn word_scores_sum_tokens_and_segments_rebuild_the_text() {
+        let e = explanation();
+        assert_eq!(e.predicted, 1);
+        let words = e.word_scores(&[9.0, 0.5, 0.25, 1.0, 2.0, -1.0, 0.125, 9.0]);
+        assert_eq!(words, [0.5, 0.25, 3.0, -1.0, 0.125], "special tokens count for no word; subwords add up");
+        let segments: Vec<Segment> = e.segments(&words).collect();
+        assert_eq!(
+            segments,
+            [
+                Segment::Word { index: 0, text: "Un", score: 0.5 },
+                Segment::Word { index: 1, text: "-", score: 0.25 },
+                Segment::Word { index: 2, text: "believably", score: 3.0 },
+                Segment::Gap(" "),
+                Segment::Word { index: 3, text: "good", score: -1.0 },
+                Segment::Word { index: 4, text: "!", score: 0.125 },
+            ]
+        );
+        let rebuilt: String = segments
+            .iter()
+            .map(|s| match s {
+                Segment::Gap(g) => *g,
+                Segment::Word { text, .. } => *text,
+            })
+            .collect();
+        assert_eq!(rebuilt, e.text);
+        assert_eq!(e.class_probabilities(), ["negative 25.0%", "positive 75.0%"]);
     }
 }

@@ -1,3 +1,5 @@
+//! The files that make a model ([`ModelAssets`]) and their names in a model folder.
+
 use crate::ModelConfig;
 use crate::weights::{self, WeightsError};
 
@@ -54,11 +56,15 @@ impl ModelAssets {
 
 /// File names inside a model folder (`models/<name>/`) and a deployed site's model folder.
 pub const CONFIG_FILE: &str = "config.json";
+/// The tokenizer, Hugging Face `tokenizer.json` format.
 pub const TOKENIZER_FILE: &str = "tokenizer.json";
+/// The word-embedding table as little-endian f16, as a model folder holds it.
 pub const WORD_EMBEDDINGS_FILE: &str = "word_embeddings.f16";
 /// The table quantized ([`crate::weights`]), as a site ships it.
 pub const WORD_EMBEDDINGS_PACK_FILE: &str = "word_embeddings.bpk";
+/// The graph's weights (Burnpack).
 pub const WEIGHTS_FILE: &str = "classifier.bpk";
+/// The optional global surrogate tree (`gradlens surrogate`).
 pub const SURROGATE_FILE: &str = "surrogate.json";
 
 #[cfg(not(target_family = "wasm"))]

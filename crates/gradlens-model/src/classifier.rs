@@ -7,16 +7,22 @@ use crate::{EncodedText, ModelAssets, ModelConfig, TextEncoder, TextError};
 /// Why a model could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
+    /// `config.json` does not parse as a [`ModelConfig`].
     #[error("config.json is invalid: {0}")]
     Config(String),
+    /// `config.json`'s `name` is not a graph this build has.
     #[error("config.json names model '{0}', but this build ships only the graphs 'default' and 'tiny'")]
     UnknownGraph(String),
+    /// `tokenizer.json` could not be loaded.
     #[error(transparent)]
     Tokenizer(#[from] TextError),
+    /// The word-embedding table is unreadable or not `vocab_size x hidden_size`.
     #[error("the word-embedding table is unreadable: {0}")]
     WordEmbeddings(WeightsError),
+    /// The graph's weights are not a readable Burnpack, or a tensor in it is unusable.
     #[error("the graph's weights are unreadable: {0}")]
     Weights(WeightsError),
+    /// The weights do not fit the graph (a tensor is missing or misshapen).
     #[error(transparent)]
     Graph(#[from] GraphLoadError),
 }
@@ -64,14 +70,17 @@ impl Classifier {
         Ok(Self { config, encoder, word_embeddings, graph, device: device.clone() })
     }
 
+    /// The model's `config.json`.
     pub fn config(&self) -> &ModelConfig {
         &self.config
     }
 
+    /// The device the model was loaded on.
     pub fn device(&self) -> &Device {
         &self.device
     }
 
+    /// Tokenizes `text` as the model reads it ([`TextEncoder::encode`]).
     pub fn encode(&self, text: &str) -> Result<EncodedText, TextError> {
         self.encoder.encode(text)
     }

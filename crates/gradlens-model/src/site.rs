@@ -10,20 +10,24 @@ use sha2::{Digest, Sha256};
 use crate::ModelAssets;
 use crate::assets::{CONFIG_FILE, SURROGATE_FILE, TOKENIZER_FILE, WEIGHTS_FILE, WORD_EMBEDDINGS_FILE, WORD_EMBEDDINGS_PACK_FILE};
 
+/// The name of a site's [`SiteManifest`] in its model folder.
 pub const MANIFEST_FILE: &str = "manifest.json";
 
 /// `manifest.json` of a site's model folder.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SiteManifest {
+    /// Every model file in the folder (the manifest itself not included).
     pub files: Vec<SiteFile>,
 }
 
 /// One file of a site's model folder.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SiteFile {
+    /// The file's name in the model folder (e.g. `config.json`), without `.gz`.
     pub name: String,
     /// Its size and sha256 (lower-case hex) as the model reads it, after any gzip is undone.
     pub bytes: u64,
+    /// Lower-case hex sha256 of the content, after any gzip is undone.
     pub sha256: String,
     /// Size of `NAME.gz`, when the folder has one: the page downloads that instead.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -65,6 +69,7 @@ impl SiteFile {
     }
 }
 
+/// The sha256 of `bytes`, as lower-case hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     format!("{:x}", Sha256::digest(bytes))
 }

@@ -5,10 +5,13 @@ use tokenizers::{Tokenizer, TruncationDirection, TruncationParams, TruncationStr
 /// Why a text could not be encoded.
 #[derive(Debug, thiserror::Error)]
 pub enum TextError {
+    /// The text has no tokens (it is empty or whitespace only).
     #[error("the text is empty: type a sentence to classify")]
     Empty,
+    /// `tokenizer.json` could not be parsed or configured.
     #[error("the tokenizer file is not a valid tokenizer.json: {0}")]
     BadTokenizer(String),
+    /// The tokenizer returned an error on the text.
     #[error("the tokenizer failed on this text: {0}")]
     Tokenizer(String),
 }
@@ -16,6 +19,7 @@ pub enum TextError {
 /// A text as the model sees it, with the alignment back to the text.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EncodedText {
+    /// The text as given.
     pub text: String,
     /// Token ids, [CLS] and [SEP] included.
     pub ids: Vec<u32>,
@@ -32,10 +36,12 @@ pub struct EncodedText {
 }
 
 impl EncodedText {
+    /// Number of tokens, special tokens included.
     pub fn len(&self) -> usize {
         self.ids.len()
     }
 
+    /// Whether there are no tokens.
     pub fn is_empty(&self) -> bool {
         self.ids.is_empty()
     }
@@ -83,6 +89,7 @@ pub struct TextEncoder {
 }
 
 impl TextEncoder {
+    /// Loads a `tokenizer.json`, truncating encodings to `max_len` tokens and padding none.
     pub fn from_bytes(tokenizer_json: &[u8], max_len: usize) -> Result<Self, TextError> {
         let mut tokenizer = Tokenizer::from_bytes(tokenizer_json).map_err(|e| TextError::BadTokenizer(e.to_string()))?;
         tokenizer.with_padding(None);

@@ -34,10 +34,18 @@ pub struct Quantization {
 /// Why weights could not be quantized or read back.
 #[derive(Debug, thiserror::Error)]
 pub enum WeightsError {
+    /// The bytes are not a Burnpack, or a tensor in it cannot be read.
     #[error("not a readable Burnpack file: {0}")]
     Unreadable(String),
+    /// A tensor cannot be used: wrong type or shape, or scales without values.
     #[error("tensor {name}: {reason}")]
-    Tensor { name: String, reason: String },
+    Tensor {
+        /// The tensor's name in the Burnpack.
+        name: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A bit width outside 2..=8 was asked for.
     #[error("{0} bits per value is not supported (2 to 8)")]
     Bits(u8),
 }

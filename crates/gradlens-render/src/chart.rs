@@ -7,18 +7,23 @@ use svg::node::element::{Line, Polyline, Rectangle, Text};
 
 /// One line: a name and its `(x, y)` points, both in [0, 1].
 pub struct Series {
+    /// The legend's label (for a curve, the method's name).
     pub name: String,
+    /// The points in drawing order.
     pub points: Vec<(f32, f32)>,
 }
 
 /// The two curve metrics, with the one wording of their charts (page, widget, exports, `eval`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Curve {
+    /// `p_y` as the top-scored tokens are removed (lower is better).
     Deletion,
+    /// `p_y` as the top-scored tokens are inserted into the emptied input (higher is better).
     Insertion,
 }
 
 impl Curve {
+    /// Both curves, in the order charts show them.
     pub const ALL: [Curve; 2] = [Curve::Deletion, Curve::Insertion];
 
     /// The metric whose value is the area under this curve.

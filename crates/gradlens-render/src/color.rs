@@ -3,6 +3,7 @@
 
 /// `(r, g, b)` of the scale's ends.
 pub const SUPPORTS: (u8, u8, u8) = (33, 102, 172);
+/// The red end, for scores against the explained class (`SUPPORTS` is the blue one).
 pub const OPPOSES: (u8, u8, u8) = (178, 24, 43);
 
 /// The legend every renderer shows under a highlighted text: each end of the scale with its words, for

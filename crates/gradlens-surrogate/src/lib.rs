@@ -18,15 +18,19 @@ use serde::{Deserialize, Serialize};
 /// Texts as the sorted indices of the features (words) they contain, with the model's class beliefs.
 #[derive(Clone, Debug, Default)]
 pub struct Corpus {
+    /// Per text, the sorted indices of the features it contains.
     pub rows: Vec<Vec<usize>>,
+    /// Per text, the model's class probabilities, in label order.
     pub beliefs: Vec<Vec<f32>>,
 }
 
 impl Corpus {
+    /// Number of texts.
     pub fn len(&self) -> usize {
         self.rows.len()
     }
 
+    /// Whether there are no texts.
     pub fn is_empty(&self) -> bool {
         self.rows.is_empty()
     }
@@ -56,8 +60,24 @@ fn argmax(values: &[f32]) -> usize {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "node", rename_all = "snake_case")]
 pub enum Tree {
-    Leaf { class: usize, samples: usize },
-    Split { feature: usize, samples: usize, absent: Box<Tree>, present: Box<Tree> },
+    /// A leaf: every text that reaches it gets `class`.
+    Leaf {
+        /// The class predicted.
+        class: usize,
+        /// Training texts that reach this node.
+        samples: usize,
+    },
+    /// A test on one feature: texts without it go to `absent`, texts with it to `present`.
+    Split {
+        /// Index of the feature tested.
+        feature: usize,
+        /// Training texts that reach this node.
+        samples: usize,
+        /// The subtree for texts without the feature.
+        absent: Box<Tree>,
+        /// The subtree for texts with the feature.
+        present: Box<Tree>,
+    },
 }
 
 impl Tree {
@@ -81,6 +101,7 @@ impl Tree {
         }
     }
 
+    /// Splits on the longest root-to-leaf path (0 for a single leaf).
     pub fn depth(&self) -> usize {
         match self {
             Tree::Leaf { .. } => 0,
@@ -88,6 +109,7 @@ impl Tree {
         }
     }
 
+    /// Number of leaves.
     pub fn leaves(&self) -> usize {
         match self {
             Tree::Leaf { .. } => 1,
@@ -181,11 +203,13 @@ pub fn memo(train: &Corpus, features: usize, max_depth: usize) -> f32 {
 /// What CREMBO found.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Surrogate {
+    /// The tree fitted at `threshold`.
     pub tree: Tree,
     /// The threshold whose tree agreed best with the model on the validation texts.
     pub threshold: f32,
     /// MEMO's threshold, where the scan started.
     pub memo_threshold: f32,
+    /// Share of the validation texts on which `tree` gives the model's class.
     pub validation_fidelity: f32,
     /// Every threshold tried, with its tree's validation fidelity.
     pub scan: Vec<(f32, f32)>,
@@ -219,30 +243,42 @@ pub fn argmax_tree(train: &Corpus, features: usize, max_depth: usize) -> Tree {
 /// What `gradlens surrogate` writes (`surrogate.json`) and the page shows.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Report {
+    /// The model's name in its `config.json`.
     pub model: String,
+    /// Class names, in logit order.
     pub labels: Vec<String>,
     /// Texts per split: `train`, `validation`, `test`.
     pub texts: std::collections::BTreeMap<String, usize>,
+    /// The depth limit both trees were fitted with.
     pub max_depth: usize,
     /// Feature names, by index.
     pub features: Vec<String>,
+    /// The CREMBO tree, fitted to the model's beliefs.
     pub crembo: TreeReport,
     /// The tree fitted to the model's hard labels, for comparison.
     pub argmax_tree: TreeReport,
 }
 
+/// One surrogate tree with its size and fidelity to the model.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TreeReport {
+    /// The tree; its features index `Report::features`.
     pub tree: Tree,
+    /// The tree's depth ([`Tree::depth`]).
     pub depth: usize,
+    /// Number of leaves.
     pub leaves: usize,
+    /// Share of the validation texts on which the tree gives the model's class.
     pub validation_fidelity: f32,
+    /// Share of the test texts on which the tree gives the model's class.
     pub test_fidelity: f32,
     /// CREMBO only: its threshold, MEMO's, and every threshold tried with its validation fidelity.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub threshold: Option<f32>,
+    /// CREMBO only: MEMO's threshold, where the scan started.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memo_threshold: Option<f32>,
+    /// CREMBO only: every threshold tried, with its tree's validation fidelity.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scan: Vec<(f32, f32)>,
 }
@@ -262,6 +298,7 @@ impl TreeReport {
         }
     }
 
+    /// CREMBO's tree with its numbers on `validation` and `test`, and its thresholds and scan.
     pub fn of_crembo(surrogate: Surrogate, validation: &Corpus, test: &Corpus) -> Self {
         Self {
             threshold: Some(surrogate.threshold),

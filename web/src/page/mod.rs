@@ -46,7 +46,11 @@ pub fn App() -> impl IntoView {
     // Requests that ran to the end (a result or an error), for tests and assistive technology.
     let finished = RwSignal::new(0u64);
 
+    // A stopped request reports nothing: the highlights it had shown so far go with it.
     let cancel = move || {
+        if step.get_untracked().is_some() {
+            result.set(None);
+        }
         runner.cancel();
         step.set(None);
     };
@@ -97,8 +101,12 @@ pub fn App() -> impl IntoView {
             }
         };
         step.set(Some(Stage { done: 0, total: 1, method: None, metrics: false }));
+        // The last text's result goes; each method's highlights show as soon as it is done, the
+        // metrics when they are.
+        result.set(None);
+        let partial = move |so_far: &Explanation| result.set(Some(Ok(Rc::new(so_far.clone()))));
         spawn_local(async move {
-            let Some(outcome) = runner.explain(&m, &request, move |s| step.set(Some(s)), |_| {}).await else { return };
+            let Some(outcome) = runner.explain(&m, &request, move |s| step.set(Some(s)), partial).await else { return };
             step.set(None);
             finished.update(|n| *n += 1);
             match outcome {

@@ -79,6 +79,7 @@ pub enum GradSamReading {
 /// is `A (*) dF/dA`, `H = mean_{l,h} ReLU(dF/dgate)`: one backward pass.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GradSam {
+    /// Which way the map `H` is read into token scores.
     #[serde(default)]
     pub reading: GradSamReading,
 }

@@ -26,8 +26,10 @@ pub enum AnchorStrategy {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Distance {
+    /// Euclidean distance.
     #[default]
     L2,
+    /// Cosine distance, `1 - cos(a, b)`.
     Cosine,
 }
 
@@ -36,10 +38,18 @@ pub enum Distance {
 #[serde(tag = "search", rename_all = "snake_case")]
 pub enum AnchorSearch {
     /// DIG: the `neighbors` nearest vocabulary words (L2) of the current anchor word.
-    NeighboursOfCurrentWord { neighbors: usize },
+    NeighboursOfCurrentWord {
+        /// Candidate words per anchor.
+        neighbors: usize,
+    },
     /// UDIG: the `neighbors` nearest vocabulary words of the `k`-th of `steps` points placed uniformly on
     /// the straight line from the input to the baseline.
-    NeighboursOfStraightLine { neighbors: usize, distance: Distance },
+    NeighboursOfStraightLine {
+        /// Candidate words per anchor.
+        neighbors: usize,
+        /// The distance the nearest words are found by.
+        distance: Distance,
+    },
 }
 
 /// DIG (Sanyal & Ren 2021, "Discretized Integrated Gradients for Explaining Language Models", sec. 3) and
@@ -52,10 +62,15 @@ pub enum AnchorSearch {
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct DiscretizedIntegratedGradients {
+    /// Where the candidate anchors come from (this is what tells DIG from UDIG).
     pub search: AnchorSearch,
+    /// How one anchor is picked among the candidates.
     pub strategy: AnchorStrategy,
+    /// Anchors per path.
     pub steps: usize,
+    /// Times midpoints are inserted into the path (0: none).
     pub factor: u32,
+    /// The baseline `x'`, the path's other end from the input.
     pub baseline: Baseline,
     /// Path points per forward/backward pass.
     pub internal_batch_size: usize,

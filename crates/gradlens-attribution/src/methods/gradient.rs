@@ -22,6 +22,7 @@ pub enum SaliencyNorm {
 /// "Deep Inside Convolutional Networks", eq. 2; for text, Li et al. 2016).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Saliency {
+    /// How a token's gradient vector becomes one score.
     #[serde(default)]
     pub norm: SaliencyNorm,
 }

@@ -14,8 +14,11 @@ use gradlens_explanation::{Completeness, Diagnostics};
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct IntegratedGradients {
+    /// Points on the path from the baseline to the input.
     pub steps: usize,
+    /// Where the points lie and how they are weighted.
     pub rule: IntegrationRule,
+    /// The path's start `x'`.
     pub baseline: Baseline,
     /// Path points per forward/backward pass.
     pub internal_batch_size: usize,

@@ -33,8 +33,11 @@ use crate::{Baseline, ExplainedInput, IntegrationRule};
 /// its own result.
 #[derive(Clone, Debug)]
 pub struct MethodOutput {
+    /// One score per token, special tokens included.
     pub token_scores: Vec<f32>,
+    /// The settings the scores were computed under.
     pub conventions: Conventions,
+    /// What the method reports about its result (completeness, readings, ...).
     pub diagnostics: Diagnostics,
 }
 
@@ -44,6 +47,7 @@ pub struct MethodOutput {
 // need not be `Send`.
 #[allow(async_fn_in_trait)]
 pub trait AttributionMethod {
+    /// Scores every token of `input` for its target class.
     async fn attribute(&self, input: &ExplainedInput<'_>) -> Result<MethodOutput, DeviceError>;
 }
 
@@ -53,6 +57,7 @@ pub trait AttributionMethod {
 /// the names and the dispatch. Adding a method is one line here.
 macro_rules! registry {
     ($( $(#[$attr:meta])* $variant:ident($kind:ty) = $name:literal, $default:expr, { $($option:ident: $field:ident),* }; )*) => {
+        /// Every attribution method with its settings, tagged by registry name (`{"method": "dig", "steps": 30, ...}`).
         #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
         #[serde(tag = "method")]
         pub enum Method {
@@ -88,24 +93,41 @@ macro_rules! registry {
 }
 
 registry! {
+    /// Integrated Gradients (Sundararajan et al. 2017).
     IntegratedGradients(IntegratedGradients) = "integrated_gradients", IntegratedGradients::default(), { steps: steps, rule: rule, baseline: baseline };
+    /// Grad-SAM (Barkan et al. 2021): gradient-weighted self-attention maps.
     GradSam(GradSam) = "grad_sam", GradSam::default(), {};
+    /// Occlusion / leave-one-out: the probability lost when a token is taken out.
     Occlusion(Occlusion) = "occlusion", Occlusion::default(), { baseline: baseline };
+    /// Saliency (Simonyan et al. 2014): each token's gradient, reduced to one score.
     Saliency(Saliency) = "saliency", Saliency::default(), {};
+    /// Gradient x Input (Shrikumar et al. 2016).
     GradientXInput(GradientXInput) = "gradient_x_input", GradientXInput, {};
+    /// SmoothGrad (Smilkov et al. 2017): gradients averaged over noisy copies.
     SmoothGrad(SmoothGrad) = "smooth_grad", SmoothGrad::default(), { samples: samples };
+    /// GAM for text: positive-gradient x activation of the hidden states, summed over layers.
     Gam(LayerGam) = "gam", LayerGam::default(), {};
+    /// The last layer's attention from [CLS], averaged over heads.
     RawAttention(RawAttention) = "raw_attention", RawAttention, {};
+    /// Attention rollout (Abnar & Zuidema 2020).
     AttentionRollout(AttentionRollout) = "attention_rollout", AttentionRollout, {};
+    /// Gradient-weighted attention rollout (Chefer, Gur & Wolf 2021).
     GradientWeightedRollout(GradientWeightedRollout) = "gradient_weighted_rollout", GradientWeightedRollout, {};
+    /// Discretized Integrated Gradients (Sanyal & Ren 2021): anchors near the current word.
     Dig(DiscretizedIntegratedGradients) = "dig", DiscretizedIntegratedGradients::dig(), { steps: steps, baseline: baseline };
     // Same struct as DIG: its unset fields take UDIG's defaults, not DIG's.
+    /// Uniform DIG (Roy & Kundu 2024): anchors near uniform points of the straight path.
     #[serde(deserialize_with = "udig")]
     Udig(DiscretizedIntegratedGradients) = "udig", DiscretizedIntegratedGradients::udig(), { steps: steps, baseline: baseline };
+    /// LIME (Ribeiro, Singh & Guestrin 2016) over word tokens.
     Lime(Lime) = "lime", Lime::default(), { samples: samples, baseline: baseline };
+    /// KernelSHAP (Lundberg & Lee 2017) over word tokens.
     KernelShap(KernelShap) = "kernel_shap", KernelShap::default(), { samples: samples, baseline: baseline };
+    /// Shapley value sampling over random permutations of the word tokens.
     ShapleySampling(ShapleySampling) = "shapley_sampling", ShapleySampling::default(), { samples: permutations, baseline: baseline };
+    /// Layer saliency decoded to tokens (after Hou & Castanon 2023), with a coherence score per layer.
     LayerSaliency(LayerSaliency) = "layer_saliency", LayerSaliency::default(), {};
+    /// Representation attribution (after Bertolini et al. 2022): expected gradients of the [CLS] representation.
     Representation(RepresentationAttribution) = "representation", RepresentationAttribution::default(), { samples: samples };
 }
 
@@ -154,12 +176,30 @@ struct OptionFields<'a> {
 /// An option that does not fit the method it was given for.
 #[derive(Debug, PartialEq, thiserror::Error)]
 pub enum OptionError {
+    /// The method does not have the option.
     #[error("{method} takes no {option} option (it applies to {applies})")]
-    DoesNotApply { method: &'static str, option: &'static str, applies: String },
+    DoesNotApply {
+        /// The method's registry name.
+        method: &'static str,
+        /// The option given (`steps`, `samples`, `rule`, `baseline`).
+        option: &'static str,
+        /// The methods that take the option, comma-separated.
+        applies: String,
+    },
+    /// A count option was set to 0.
     #[error("{option} must be at least 1")]
-    Zero { option: &'static str },
+    Zero {
+        /// The option given.
+        option: &'static str,
+    },
+    /// No method has the name.
     #[error("no method called '{name}' (known: {known})")]
-    UnknownMethod { name: String, known: String },
+    UnknownMethod {
+        /// The name asked for.
+        name: String,
+        /// Every method's registry name, comma-separated.
+        known: String,
+    },
 }
 
 impl Method {

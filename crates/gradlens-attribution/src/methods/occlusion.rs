@@ -25,6 +25,7 @@ pub enum OcclusionMode {
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Occlusion {
+    /// Whether a token is replaced by the baseline or deleted.
     pub mode: OcclusionMode,
     /// The replacement when `mode` is `Replace`.
     pub baseline: Baseline,

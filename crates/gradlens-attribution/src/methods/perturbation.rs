@@ -108,11 +108,15 @@ fn scores_at(input: &ExplainedInput, positions: &[usize], values: impl IntoItera
 pub struct Lime {
     /// Perturbed copies, the text itself included.
     pub samples: usize,
+    /// `width` of the sample-weight kernel, in units of `d` (the `lime` package's default, 25).
     pub kernel_width: f32,
     /// Ridge penalty of the fit (the `lime` package's default, 1).
     pub ridge: f32,
+    /// The embedding that replaces a removed word token.
     pub baseline: Baseline,
+    /// Seed of the sampled coalitions.
     pub seed: u64,
+    /// Perturbed copies per forward pass.
     pub internal_batch_size: usize,
 }
 
@@ -185,8 +189,11 @@ impl AttributionMethod for Lime {
 pub struct KernelShap {
     /// Coalitions besides the empty and the full one.
     pub samples: usize,
+    /// The embedding that replaces a word token outside the coalition.
     pub baseline: Baseline,
+    /// Seed of the sampled coalitions.
     pub seed: u64,
+    /// Coalitions per forward pass.
     pub internal_batch_size: usize,
 }
 
@@ -277,9 +284,13 @@ impl AttributionMethod for KernelShap {
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ShapleySampling {
+    /// Random orders of the word tokens averaged over.
     pub permutations: usize,
+    /// The embedding of a word token not yet added.
     pub baseline: Baseline,
+    /// Seed of the permutations.
     pub seed: u64,
+    /// Perturbed copies per forward pass.
     pub internal_batch_size: usize,
 }
 

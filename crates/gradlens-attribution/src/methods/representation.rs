@@ -1,3 +1,6 @@
+//! Representation attribution: the [CLS] representation's dimensions attributed to the tokens by expected
+//! gradients, and composed into class scores through each dimension's weight for the class.
+
 use burn::prelude::*;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
@@ -28,6 +31,7 @@ pub struct RepresentationAttribution {
     pub samples: usize,
     /// Representation dimensions attributed: those with the largest |h_d| on the text.
     pub dimensions: usize,
+    /// Seed of the background texts and their `alpha`s (the random text of informativeness uses `seed + 1`).
     pub seed: u64,
 }
 
@@ -41,7 +45,9 @@ impl Default for RepresentationAttribution {
 /// to the input the gradient is taken.
 #[derive(Clone, Debug, PartialEq)]
 pub struct BackgroundPoint {
+    /// `[S]` token ids: random vocabulary words at the word positions, the input's special tokens elsewhere.
     pub ids: Vec<u32>,
+    /// Where on the way from the background text (0) to the input (1) the gradient is taken.
     pub alpha: f32,
 }
 

@@ -26,9 +26,13 @@ pub enum SmoothGradOf {
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SmoothGrad {
+    /// Noisy copies averaged over.
     pub samples: usize,
+    /// Noise standard deviation, as a fraction of `max - min` of the text's embeddings.
     pub sigma: f32,
+    /// What is read from the mean gradient: gradient x input (signed) or its L2 norm (unsigned).
     pub of: SmoothGradOf,
+    /// Seed of the noise.
     pub seed: u64,
     /// Noisy copies per forward/backward pass.
     pub internal_batch_size: usize,
