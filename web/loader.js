@@ -25,9 +25,11 @@ async function wantsWebGpu() {
 
 // Which build runs, and its wasm memory: tools/browser_bench.mjs reports the tab's memory from it.
 async function start(name) {
+  // Which build runs and where: the page starts the same build in the worker that holds the model.
+  globalThis.gradlens = { build: name, base: here.href };
   const { default: init } = await import(new URL(`${name}.js`, here));
   const exports = await init({ module_or_path: new URL(`${name}_bg.wasm`, here) });
-  globalThis.gradlens = { build: name, memory: exports.memory };
+  globalThis.gradlens.memory = exports.memory;
 }
 
 if (await wantsWebGpu()) {

@@ -2,7 +2,7 @@
 // model download, the same widget in an <iframe>, and the full page's embed code.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { DIST, launch, loadedPage, serveDist } from "./harness.mjs";
+import { DIST, launch, loadedPage, recordRequests, serveDist } from "./harness.mjs";
 
 const POST = `<!doctype html><html><head><meta charset="utf-8"><title>A post</title></head><body>
 <h1>My review of reviews</h1>
@@ -28,12 +28,13 @@ const words = (widget) => widget.locator(".method .word").allTextContents();
 
 test("two widgets on a post, served from a sub-path, share one model download", async () => {
   const page = await browser.newPage();
-  const requests = [];
-  page.on("request", (r) => requests.push(new URL(r.url()).pathname));
+  const requests = recordRequests(page, [], (url) => new URL(url).pathname);
   await page.goto(site.origin + "/post.html");
   const first = page.locator("#first .gradlens-widget");
   const second = page.locator("#second .gradlens-widget");
+  // Highlights show first, then the curve: wait until each widget is done.
   for (const widget of [first, second]) await widget.locator(".gl-prediction").waitFor({ timeout: 180_000 });
+  await page.waitForFunction(() => [...document.querySelectorAll(".gradlens-widget")].every((w) => w.getAttribute("aria-busy") === "false"), null, { timeout: 180_000 });
 
   assert.match(await first.locator(".gl-prediction").textContent(), /^positive/);
   assert.deepEqual(await first.locator(".method").evaluateAll((els) => els.map((e) => e.dataset.method)), ["integrated_gradients", "occlusion"]);

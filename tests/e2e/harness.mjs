@@ -70,11 +70,17 @@ export function launch({ webgpu = false } = {}) {
   });
 }
 
+/** Records the URL of every request `page` makes over the network (a `blob:` URL, such as the script
+ * of the worker that runs the model, never leaves the browser). */
+export function recordRequests(page, requests = [], as = (url) => url) {
+  page.on("request", (r) => r.url().startsWith("blob:") || requests.push(as(r.url())));
+  return requests;
+}
+
 /** Opens `path` of the site and waits until the model is loaded; records every request. */
 export async function loadedPage(browser, origin, path = "/") {
   const page = await browser.newPage();
-  const requests = [];
-  page.on("request", (r) => requests.push(r.url()));
+  const requests = recordRequests(page);
   await page.goto(origin + path);
   await page.getByText("Model loaded", { exact: false }).waitFor({ timeout: 120_000 });
   return { page, requests };

@@ -94,6 +94,7 @@ test("explains typed text in the tab: prediction, highlights, methods, curves; n
 
   // The Grad-SAM map: one cell per token pair of "[CLS] the plot is thin and the jokes fall flat . [SEP]" (12 tokens).
   await page.locator(".attention-map summary").click();
+  await page.locator('.chart[data-chart="grad-sam"] svg').waitFor(); // drawn when opened
   assert.equal(await page.locator('.chart[data-chart="grad-sam"] svg rect title').count(), 12 * 12);
 
   // The model at a glance: the surrogate tree shipped with the default model, with its fidelity.

@@ -3,6 +3,7 @@
 //! anywhere.
 
 mod backend;
+mod engine;
 mod export;
 mod loading;
 mod offline;
@@ -11,6 +12,7 @@ mod runner;
 mod store;
 mod view;
 mod widget;
+mod worker;
 
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -20,6 +22,11 @@ use crate::widget::{Widget, WidgetOptions};
 
 fn main() {
     console_error_panic_hook::set_once();
+    // The same build runs the model in a worker: there it only answers the page.
+    if worker::in_worker() {
+        worker::serve();
+        return;
+    }
     let document = web_sys::window().and_then(|w| w.document()).expect("a document");
     let elements = document.query_selector_all("gradlens-explain").expect("a valid selector");
     if elements.length() > 0 {

@@ -2,11 +2,15 @@
 //! library's pipeline, handing control back to the browser between stages so that the page repaints,
 //! shows progress and reacts to clicks.
 
+use std::rc::Rc;
+
+use futures::StreamExt;
 use gradlens_attribution::metrics::Metric;
-use gradlens_attribution::{Explanation, Hooks, InputError, Method, Request, Stage, Stopped, Target, explain};
-use gradlens_model::Classifier;
+use gradlens_attribution::{Explanation, Method, Request, Stage, Target};
+use gradlens_model::ModelConfig;
 use leptos::prelude::*;
-use wasm_bindgen::JsCast;
+
+use crate::engine::{Engine, Reply};
 
 /// The methods picked when the page opens.
 pub const PICKED: [&str; 3] = ["integrated_gradients", "grad_sam", "occlusion"];
@@ -23,7 +27,7 @@ pub fn page_metrics() -> Vec<Metric> {
 }
 
 /// Why an explanation has no result.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Failure {
     /// Bad input (the message says what to change).
     Input(String),
@@ -41,10 +45,10 @@ impl Failure {
 
 /// The request of a page or widget: `methods` by name, `target` by label or number (none: the
 /// prediction). Unknown names are refused here, before anything runs.
-pub fn request(model: &Classifier, text: String, methods: &[String], target: Option<&str>, metrics: Vec<Metric>) -> Result<Request, Failure> {
+pub fn request(config: &ModelConfig, text: String, methods: &[String], target: Option<&str>, metrics: Vec<Metric>) -> Result<Request, Failure> {
     let methods = methods.iter().map(|name| Method::by_name(name)).collect::<Result<Vec<_>, _>>().map_err(|e| Failure::Input(e.to_string()))?;
     let target = match target {
-        Some(label) => Target::parse(label, &model.config().labels).map_err(|e| Failure::Input(e.to_string()))?,
+        Some(label) => Target::parse(label, &config.labels).map_err(|e| Failure::Input(e.to_string()))?,
         None => Target::Predicted,
     };
     Ok(Request { target, metrics, ..Request::new(text, methods) })
@@ -54,81 +58,44 @@ pub fn request(model: &Classifier, text: String, methods: &[String], target: Opt
 /// it; a stopped request's results never arrive, so they are never mixed in.
 #[derive(Clone, Copy)]
 pub struct Runner {
-    /// Each request gets a number; a running request stops once a newer number exists.
-    generation: StoredValue<u64>,
+    /// The request running now, in its engine's worker.
+    running: StoredValue<Option<(Rc<Engine>, u64)>, LocalStorage>,
 }
 
 impl Runner {
     pub fn new() -> Self {
-        Self { generation: StoredValue::new(0) }
+        Self { running: StoredValue::new_local(None) }
     }
 
     pub fn cancel(self) {
-        self.generation.update_value(|g| *g += 1);
+        if let Some((engine, id)) = self.running.try_update_value(Option::take).flatten() {
+            engine.cancel(id);
+        }
     }
 
     /// Explains `request` in place of the running request, reporting each stage and each partial
     /// result; `None` when a newer request or a cancel stopped it.
     pub async fn explain(
         self,
-        model: &Classifier,
+        engine: &Rc<Engine>,
         request: &Request,
         stage: impl Fn(Stage),
         partial: impl Fn(&Explanation),
     ) -> Option<Result<Explanation, Failure>> {
         self.cancel();
-        let mine = self.generation.get_value();
-        let mut hooks = Browser { runner: self, mine, stage, partial };
-        match explain(model, request, &mut hooks).await {
-            Ok(explanation) => hooks.current().then_some(Ok(explanation)),
-            Err(Stopped::Cancelled) => None,
-            Err(_) if !hooks.current() => None,
-            Err(Stopped::Failed(InputError::Device(e))) => Some(Err(Failure::Device(e.to_string()))),
-            Err(Stopped::Failed(e)) => Some(Err(Failure::Input(e.to_string()))),
+        let (id, mut replies) = engine.explain(request);
+        self.running.set_value(Some((engine.clone(), id)));
+        // A cancel closes `replies`: nothing of a stopped request is reported.
+        while let Some(reply) = replies.next().await {
+            match reply {
+                Reply::Stage(s) => stage(s),
+                Reply::Partial(so_far) => partial(&so_far),
+                Reply::Done(result) => {
+                    self.running.set_value(None);
+                    return Some(result);
+                }
+            }
         }
+        None
     }
-}
-
-/// The pipeline's hooks in the browser.
-struct Browser<S, P> {
-    runner: Runner,
-    mine: u64,
-    stage: S,
-    partial: P,
-}
-
-impl<S: Fn(Stage), P: Fn(&Explanation)> Browser<S, P> {
-    fn current(&self) -> bool {
-        self.runner.generation.get_value() == self.mine
-    }
-}
-
-impl<S: Fn(Stage), P: Fn(&Explanation)> Hooks for Browser<S, P> {
-    async fn before(&mut self, stage: &Stage) -> Result<(), Stopped> {
-        if self.current() {
-            (self.stage)(stage.clone());
-        }
-        next_paint().await;
-        if self.current() { Ok(()) } else { Err(Stopped::Cancelled) }
-    }
-
-    fn progressed(&mut self, so_far: &Explanation) {
-        if self.current() {
-            (self.partial)(so_far);
-        }
-    }
-}
-
-/// Hands control back to the browser until it has painted (the next animation frame) and handled what
-/// was waiting (a task later), so that progress shows and clicks land between steps.
-async fn next_paint() {
-    let window = web_sys::window().expect("a window");
-    let frame = js_sys::Promise::new(&mut |resolve, _| {
-        let _ = window.request_animation_frame(resolve.unchecked_ref());
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(frame).await;
-    let task = js_sys::Promise::new(&mut |resolve, _| {
-        let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(resolve.unchecked_ref(), 0);
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(task).await;
 }

@@ -90,9 +90,14 @@ pub fn explanation_view(explanation: &Rc<Explanation>) -> AnyView {
         .iter()
         .enumerate()
         .map(|(i, a)| {
-            let one = explanation.only(i);
-            let fragment = gradlens_render::html::fragment(&one, &one.attributions[0]);
-            let picture = gradlens_render::highlight::svg(&one);
+            // Exports are made when asked for: rendering each one at every partial result would keep the
+            // page's thread busy while the reader waits.
+            let (for_html, for_svg) = (explanation.clone(), explanation.clone());
+            let fragment = move || {
+                let one = for_html.only(i);
+                gradlens_render::html::fragment(&one, &one.attributions[0])
+            };
+            let picture = move || gradlens_render::highlight::svg(&for_svg.only(i));
             let gap = a.diagnostics.completeness.map(|c| format!(" · completeness gap {:.1}%", 100.0 * c.relative_gap)).unwrap_or_default();
             view! {
                 <div class="method" data-method=a.method.clone()>
@@ -101,21 +106,29 @@ pub fn explanation_view(explanation: &Rc<Explanation>) -> AnyView {
                     {readings(explanation, a)}
                     <p class="exports">
                         "Export: "
-                        {export_button("HTML", file_name(&a.method, "html"), "text/html", move || fragment.clone())}
-                        {export_button("SVG", file_name(&a.method, "svg"), "image/svg+xml", move || picture.clone())}
+                        {export_button("HTML", file_name(&a.method, "html"), "text/html", fragment)}
+                        {export_button("SVG", file_name(&a.method, "svg"), "image/svg+xml", picture)}
                     </p>
                 </div>
             }
         })
         .collect_view();
     let faithfulness = explanation.attributions.iter().any(|a| !a.metrics.is_empty()).then(|| faithfulness_view(explanation));
-    let map = explanation.attributions.iter().find_map(|a| a.diagnostics.token_map.as_ref()).map(|map| {
-        let tokens: Vec<String> = explanation.tokens.iter().map(|t| t.text.clone()).collect();
-        let svg = heatmap("Grad-SAM", &tokens, &tokens, map);
+    // The S x S map is drawn when the reader opens it (a 128-token text has 16,384 cells).
+    let map = explanation.attributions.iter().any(|a| a.diagnostics.token_map.is_some()).then(|| {
+        let open = RwSignal::new(false);
+        let e = StoredValue::new_local(explanation.clone());
+        let svg = move || {
+            e.with_value(|e| {
+                let map = e.attributions.iter().find_map(|a| a.diagnostics.token_map.as_ref())?;
+                let tokens: Vec<String> = e.tokens.iter().map(|t| t.text.clone()).collect();
+                Some(heatmap("Grad-SAM", &tokens, &tokens, map))
+            })
+        };
         view! {
-            <details class="attention-map">
+            <details class="attention-map" on:toggle=move |_| open.set(true)>
                 <summary>"Grad-SAM map: mean over layers and heads of ReLU(A ⊙ dF/dA); row attends to column"</summary>
-                <figure class="chart" data-chart="grad-sam" inner_html=svg></figure>
+                {move || open.get().then(|| view! { <figure class="chart" data-chart="grad-sam" inner_html=svg()></figure> })}
             </details>
         }
     });

@@ -104,7 +104,7 @@ const STYLE: &str = include_str!("../widget.css");
 pub fn Widget(options: WidgetOptions) -> impl IntoView {
     let WidgetOptions { src, text, methods, target, backend, theme, editable, curve } = options;
     let text = RwSignal::new(text);
-    let model = RwSignal::new_local(None::<Rc<gradlens_model::Classifier>>);
+    let model = RwSignal::new_local(None::<Rc<crate::engine::Engine>>);
     let status = RwSignal::new("Loading the model…".to_string());
     let report = RwSignal::new_local(None::<Result<Rc<Explanation>, String>>);
     let runner = Runner::new();
@@ -116,7 +116,7 @@ pub fn Widget(options: WidgetOptions) -> impl IntoView {
     let run = move || {
         let Some(m) = model.get_untracked() else { return };
         let metrics = if curve { vec![Metric::DeletionArea] } else { Vec::new() };
-        let request = match request(&m, text.get_untracked(), &methods.get_value(), target.get_value().as_deref(), metrics) {
+        let request = match request(&m.config, text.get_untracked(), &methods.get_value(), target.get_value().as_deref(), metrics) {
             Ok(request) => request,
             Err(e) => {
                 report.set(Some(Err(e.message().to_owned())));
@@ -138,7 +138,7 @@ pub fn Widget(options: WidgetOptions) -> impl IntoView {
             None => backend::choose(None).await.0,
         };
         chosen_backend.set(Some(chosen));
-        match store::classifier(&src, chosen, |_| {}).await {
+        match store::engine(&src, chosen, |_| {}).await {
             Ok(loaded) => {
                 model.set(Some(loaded));
                 status.set(String::new());

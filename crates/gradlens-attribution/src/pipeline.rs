@@ -10,8 +10,8 @@ use crate::input::{DeviceError, ExplainedInput, InputError, Target};
 use crate::methods::{AttributionMethod, Method};
 use crate::metrics::{Metric, PerturbationOptions, evaluate_all};
 
-/// What to compute for one text.
-#[derive(Clone, Debug, PartialEq)]
+/// What to compute for one text. Serialisable, so that a page can hand it to the worker that runs the model.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Request {
     /// The text to explain.
     pub text: String,
@@ -33,21 +33,21 @@ impl Request {
 }
 
 /// The stage about to run, with how far the whole request is.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Stage {
     /// Stages finished.
     pub done: usize,
     /// Stages in the whole request.
     pub total: usize,
     /// The method this stage runs, or computes the metrics of; `None` while the text is read.
-    pub method: Option<&'static str>,
+    pub method: Option<String>,
     /// Whether the stage computes the metrics of `method` rather than running it.
     pub metrics: bool,
 }
 
 impl std::fmt::Display for Stage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match (self.method, self.metrics) {
+        match (&self.method, self.metrics) {
             (None, _) => write!(f, "reading the text"),
             (Some(m), false) => write!(f, "{}", m.replace('_', " ")),
             (Some(m), true) => write!(f, "faithfulness of {}", m.replace('_', " ")),
@@ -99,7 +99,7 @@ pub async fn explain(model: &Classifier, request: &Request, hooks: &mut impl Hoo
     let input = ExplainedInput::new(model, &request.text, request.target).await?;
     let mut explanation = unexplained(&input);
     for method in &request.methods {
-        stage = Stage { done: stage.done + 1, method: Some(method.name()), ..stage };
+        stage = Stage { done: stage.done + 1, method: Some(method.name().to_owned()), ..stage };
         hooks.before(&stage).await?;
         explanation.attributions.push(attribute(&input, &explanation, method).await?);
         hooks.progressed(&explanation);
@@ -107,7 +107,7 @@ pub async fn explain(model: &Classifier, request: &Request, hooks: &mut impl Hoo
     if !request.metrics.is_empty() {
         for i in 0..methods {
             let attribution = &explanation.attributions[i];
-            stage = Stage { done: stage.done + 1, method: Some(request.methods[i].name()), metrics: true, ..stage };
+            stage = Stage { done: stage.done + 1, method: Some(request.methods[i].name().to_owned()), metrics: true, ..stage };
             hooks.before(&stage).await?;
             let values = evaluate_all(&request.metrics, &input, &attribution.token_scores, &request.perturbation).await?;
             explanation.attributions[i].metrics = values;

@@ -9,11 +9,11 @@ mod status;
 use std::rc::Rc;
 
 use gradlens_attribution::{Explanation, Stage};
-use gradlens_model::Classifier;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::backend::{self, Backend, WebGpuSupport};
+use crate::engine::Engine;
 use crate::loading::Progress;
 use crate::runner::{Failure, PICKED, Runner, page_metrics, request};
 use crate::store;
@@ -24,7 +24,7 @@ const SITE: &str = "";
 
 #[component]
 pub fn App() -> impl IntoView {
-    let model = RwSignal::new_local(None::<Rc<Classifier>>);
+    let model = RwSignal::new_local(None::<Rc<Engine>>);
     let progress = RwSignal::new(Progress::default());
     let load_error = RwSignal::new(None::<String>);
     let webgpu = RwSignal::new(None::<WebGpuSupport>);
@@ -62,13 +62,13 @@ pub fn App() -> impl IntoView {
         backend.set(Some(chosen));
         backend_note.set(note);
         spawn_local(async move {
-            match store::classifier(SITE, chosen, move |p| progress.set(p)).await {
+            match store::engine(SITE, chosen, move |p| progress.set(p)).await {
                 Ok(loaded) if backend.get_untracked() == Some(chosen) => {
                     // The optional surrogate came with the model's files (the download is shared).
                     if let Ok(files) = store::assets(SITE, |_| {}).await {
                         surrogate.set(files.surrogate.as_deref().and_then(|b| serde_json::from_slice(b).ok()).map(Rc::new));
                     }
-                    if let Some(first) = loaded.config().examples.first().filter(|_| text.with_untracked(String::is_empty)) {
+                    if let Some(first) = loaded.config.examples.first().filter(|_| text.with_untracked(String::is_empty)) {
                         text.set(first.clone());
                     }
                     model.set(Some(loaded));
@@ -92,7 +92,7 @@ pub fn App() -> impl IntoView {
 
     let run = move || {
         let Some(m) = model.get_untracked() else { return };
-        let request = match request(&m, text.get_untracked(), &picked.get_untracked(), None, page_metrics()) {
+        let request = match request(&m.config, text.get_untracked(), &picked.get_untracked(), None, page_metrics()) {
             Ok(request) => request,
             Err(e) => {
                 result.set(Some(Err(e.message().to_owned())));
@@ -121,9 +121,9 @@ pub fn App() -> impl IntoView {
         });
     };
 
-    let about = move || model.with(|m| m.as_ref().map(|m| m.config().description.clone())).filter(|d| !d.is_empty());
+    let about = move || model.with(|m| m.as_ref().map(|m| m.config.description.clone())).filter(|d| !d.is_empty());
     let examples = move || {
-        let examples = model.with(|m| m.as_ref().map(|m| m.config().examples.clone()).unwrap_or_default());
+        let examples = model.with(|m| m.as_ref().map(|m| m.config.examples.clone()).unwrap_or_default());
         examples
             .into_iter()
             .map(|e| {
@@ -132,7 +132,7 @@ pub fn App() -> impl IntoView {
             })
             .collect_view()
     };
-    let max_len = Signal::derive(move || model.with(|m| m.as_ref().map_or(0, |m| m.config().max_len)));
+    let max_len = Signal::derive(move || model.with(|m| m.as_ref().map_or(0, |m| m.config.max_len)));
     let choose_backend = move |chosen: Backend| use_backend(chosen, "chosen by you".into());
 
     view! {

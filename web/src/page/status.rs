@@ -4,9 +4,9 @@
 use std::rc::Rc;
 
 use gradlens_attribution::Stage;
-use gradlens_model::Classifier;
 use leptos::prelude::*;
 
+use crate::engine::Engine;
 use crate::loading::Progress;
 
 fn megabytes(bytes: u64) -> String {
@@ -15,7 +15,7 @@ fn megabytes(bytes: u64) -> String {
 
 #[component]
 pub fn Status(
-    model: RwSignal<Option<Rc<Classifier>>, LocalStorage>,
+    model: RwSignal<Option<Rc<Engine>>, LocalStorage>,
     progress: RwSignal<Progress>,
     load_error: RwSignal<Option<String>>,
     step: RwSignal<Option<Stage>>,
