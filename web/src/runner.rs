@@ -80,7 +80,7 @@ impl Runner {
         engine: &Rc<Engine>,
         request: &Request,
         stage: impl Fn(Stage),
-        partial: impl Fn(&Explanation),
+        partial: impl Fn(Explanation),
     ) -> Option<Result<Explanation, Failure>> {
         self.cancel();
         let (id, mut replies) = engine.explain(request);
@@ -89,7 +89,7 @@ impl Runner {
         while let Some(reply) = replies.next().await {
             match reply {
                 Reply::Stage(s) => stage(s),
-                Reply::Partial(so_far) => partial(&so_far),
+                Reply::Partial(so_far) => partial(so_far),
                 Reply::Done(result) => {
                     self.running.set_value(None);
                     return Some(result);

@@ -125,7 +125,7 @@ pub fn Widget(options: WidgetOptions) -> impl IntoView {
         };
         running.set(true);
         spawn_local(async move {
-            let partial = move |so_far: &Explanation| report.set(Some(Ok(Rc::new(so_far.clone()))));
+            let partial = move |so_far: Explanation| report.set(Some(Ok(Rc::new(so_far))));
             let Some(result) = runner.explain(&m, &request, |_| {}, partial).await else { return };
             running.set(false);
             report.set(Some(result.map(Rc::new).map_err(|e| e.message().to_owned())));

@@ -104,7 +104,7 @@ pub fn App() -> impl IntoView {
         // The last text's result goes; each method's highlights show as soon as it is done, the
         // metrics when they are.
         result.set(None);
-        let partial = move |so_far: &Explanation| result.set(Some(Ok(Rc::new(so_far.clone()))));
+        let partial = move |so_far: Explanation| result.set(Some(Ok(Rc::new(so_far))));
         spawn_local(async move {
             let Some(outcome) = runner.explain(&m, &request, move |s| step.set(Some(s)), partial).await else { return };
             step.set(None);

@@ -86,7 +86,7 @@ pub struct GradSam {
 
 impl GradSam {
     /// The `[S, S]` map `H`.
-    pub fn map(input: &ExplainedInput) -> Tensor<2> {
+    fn map(input: &ExplainedInput) -> Tensor<2> {
         let gate = input.probe_gradients().attention_gate;
         let [_, _, _, s, _] = gate.dims();
         relu(gate).mean_dims(&[0, 1, 2]).reshape([s, s])
