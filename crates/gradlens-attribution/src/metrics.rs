@@ -41,11 +41,16 @@ pub struct PerturbationOptions {
     pub positive_only: bool,
     /// Copies per forward pass.
     pub batch_size: usize,
+    /// Intervals of the deletion and insertion curves: `None` takes one token at a time (a point per
+    /// candidate token, the papers' curves); `Some(n)` takes the top `round(i / n)` of the candidates
+    /// for `i = 0..=n`, which bounds the cost of a long text. Texts with at most `n` candidates get a
+    /// point per token either way.
+    pub curve_intervals: Option<usize>,
 }
 
 impl Default for PerturbationOptions {
     fn default() -> Self {
-        Self { removal: Removal::Delete, include_special_tokens: false, positive_only: false, batch_size: 64 }
+        Self { removal: Removal::Delete, include_special_tokens: false, positive_only: false, batch_size: 64, curve_intervals: None }
     }
 }
 
@@ -116,20 +121,21 @@ impl Metric {
     /// The perturbed inputs this metric needs, in the order [`Self::value`] reads their `p_y`.
     fn sequences(&self, ranking: &Ranking, input: &ExplainedInput, options: &PerturbationOptions) -> Vec<Vec<u32>> {
         let without = |removed: &[usize], removal| ranking.without(input, removed, removal);
-        let n = ranking.order.len();
+        let curve = ranking.curve_counts(options.curve_intervals);
         match *self {
             Metric::LogOdds { k } => vec![without(ranking.top(k), Removal::Replace)],
             Metric::Comprehensiveness { k } => vec![without(ranking.top(k), options.removal)],
             Metric::Sufficiency { k } => vec![without(ranking.rest(k), options.removal)],
             Metric::AopcComprehensiveness => AOPC_FRACTIONS.iter().map(|&k| without(ranking.top(k), options.removal)).collect(),
             Metric::AopcSufficiency => AOPC_FRACTIONS.iter().map(|&k| without(ranking.rest(k), options.removal)).collect(),
-            Metric::DeletionArea => (0..=n).map(|i| without(&ranking.order[..i], options.removal)).collect(),
-            Metric::InsertionArea => (0..=n).map(|i| without(&ranking.order[i..], options.removal)).collect(),
+            Metric::DeletionArea => curve.iter().map(|&i| without(&ranking.order[..i], options.removal)).collect(),
+            Metric::InsertionArea => curve.iter().map(|&i| without(&ranking.order[i..], options.removal)).collect(),
         }
     }
 
-    /// The value (and curve) from the full input's `log p_y` and that of each perturbed input.
-    fn value(&self, full_log_p: f32, log_p: &[f32]) -> (f32, Option<Vec<CurvePoint>>) {
+    /// The value (and curve) from the full input's `log p_y` and that of each perturbed input;
+    /// `fractions` are the curves' x values.
+    fn value(&self, full_log_p: f32, log_p: &[f32], fractions: &[f32]) -> (f32, Option<Vec<CurvePoint>>) {
         let full = full_log_p.exp();
         let drop = |l: &f32| full - l.exp();
         match self {
@@ -137,9 +143,8 @@ impl Metric {
             Metric::Comprehensiveness { .. } | Metric::Sufficiency { .. } => (drop(&log_p[0]), None),
             Metric::AopcComprehensiveness | Metric::AopcSufficiency => (log_p.iter().map(drop).sum::<f32>() / log_p.len() as f32, None),
             Metric::DeletionArea | Metric::InsertionArea => {
-                let n = (log_p.len() - 1).max(1) as f32;
                 let curve: Vec<CurvePoint> =
-                    log_p.iter().enumerate().map(|(i, l)| CurvePoint { fraction: i as f32 / n, probability: l.exp() }).collect();
+                    log_p.iter().zip(fractions).map(|(l, &fraction)| CurvePoint { fraction, probability: l.exp() }).collect();
                 (area(&curve), Some(curve))
             }
         }
@@ -159,7 +164,10 @@ impl Metric {
             Metric::AopcComprehensiveness | Metric::AopcSufficiency => {
                 c.insert("k".into(), json!("10%, 20%, ..., 100%"));
             }
-            Metric::DeletionArea | Metric::InsertionArea => {}
+            Metric::DeletionArea | Metric::InsertionArea => {
+                // null: a point per candidate token.
+                c.insert("curve_intervals".into(), json!(options.curve_intervals));
+            }
         }
         c
     }
@@ -187,13 +195,15 @@ pub async fn evaluate_all(
     }
     let log_p = log_probabilities(input, &distinct, y, options.batch_size).await?;
     let full_log_p = input.probabilities[y].ln();
+    let candidates = ranking.order.len().max(1) as f32;
+    let fractions: Vec<f32> = ranking.curve_counts(options.curve_intervals).iter().map(|&i| i as f32 / candidates).collect();
     let class = &input.model.config().labels[y];
     Ok(metrics
         .iter()
         .zip(&plans)
         .map(|(metric, plan)| {
             let values: Vec<f32> = plan.iter().map(|s| log_p[index[s.as_slice()]]).collect();
-            let (value, curve) = metric.value(full_log_p, &values);
+            let (value, curve) = metric.value(full_log_p, &values, &fractions);
             {
                 let info = metric.info();
                 MetricValue {
@@ -233,6 +243,16 @@ impl Ranking {
             return 0;
         }
         ((k * n as f32).round() as usize).clamp(1, n)
+    }
+
+    /// How many candidates each point of a deletion or insertion curve takes: every count from 0 to
+    /// all, or `intervals + 1` evenly spaced ones.
+    fn curve_counts(&self, intervals: Option<usize>) -> Vec<usize> {
+        let n = self.order.len();
+        match intervals.map(|i| i.max(1)) {
+            Some(intervals) if intervals < n => (0..=intervals).map(|i| (i as f32 * n as f32 / intervals as f32).round() as usize).collect(),
+            _ => (0..=n).collect(),
+        }
     }
 
     fn top(&self, k: f32) -> &[usize] {

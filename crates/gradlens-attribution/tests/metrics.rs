@@ -111,6 +111,34 @@ fn deletion_and_insertion_curves_and_their_areas() {
 }
 
 #[test]
+fn bounded_curves_take_evenly_spaced_points() {
+    let case = Case::new();
+    // Two intervals over the four candidates: 0, 2 and 4 of them (wonderful, dull, but, ,).
+    let bounded = PerturbationOptions { curve_intervals: Some(2), ..PerturbationOptions::default() };
+    let deletion = [vec![0, 1, 2, 3, 4, 5], vec![0, 2, 3, 5], vec![0, 5]];
+    let insertion = [vec![0, 5], vec![0, 1, 4, 5], vec![0, 1, 2, 3, 4, 5]];
+    let input = ExplainedInput::new(&case.model, TEXT, Target::Predicted).block_on().unwrap();
+    for (metric, sequences) in [(Metric::DeletionArea, deletion), (Metric::InsertionArea, insertion)] {
+        let expected: Vec<f32> = sequences.iter().map(|s| case.p_keep(s)).collect();
+        let value = metric.evaluate(&input, &SCORES, &bounded).block_on().unwrap();
+        let curve = value.curve.unwrap();
+        assert_eq!(curve.iter().map(|p| p.fraction).collect::<Vec<_>>(), [0.0, 0.5, 1.0], "{metric:?}");
+        for (i, (g, e)) in curve.iter().zip(&expected).enumerate() {
+            close(&format!("{metric:?} point {i}"), g.probability, *e);
+        }
+        let trapezoid: f32 = expected.windows(2).map(|w| 0.5 * (w[0] + w[1]) / 2.0).sum();
+        close(&format!("{metric:?} area"), value.value, trapezoid);
+    }
+    // As many intervals as candidates, or more: a point per token, as without a bound.
+    for intervals in [4, 10] {
+        let options = PerturbationOptions { curve_intervals: Some(intervals), ..PerturbationOptions::default() };
+        let every = Metric::DeletionArea.evaluate(&input, &SCORES, &PerturbationOptions::default()).block_on().unwrap();
+        let bounded = Metric::DeletionArea.evaluate(&input, &SCORES, &options).block_on().unwrap();
+        assert_eq!(every.curve, bounded.curve, "{intervals} intervals");
+    }
+}
+
+#[test]
 fn metrics_describe_themselves() {
     for metric in Metric::all_defaults() {
         let info = metric.info();

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use burn::prelude::*;
 use clap::{Parser, Subcommand, ValueEnum};
-use gradlens_attribution::metrics::Metric;
+use gradlens_attribution::metrics::{Metric, PerturbationOptions};
 use gradlens_attribution::{Baseline, Hooks, IntegrationRule, Method, MethodOptions, Request, Stage, Stopped, Target, explain};
 use gradlens_model::{Classifier, GraphKind, ModelAssets};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -77,6 +77,10 @@ struct ExplainArgs {
     /// Also compute every faithfulness metric of every method (values and curves go into the JSON).
     #[arg(long)]
     metrics: bool,
+    /// Points of the deletion and insertion curves: take the top 0, 1/N, ..., N/N of the tokens instead
+    /// of one token at a time (what the page does, with 10; bounds the cost of a long text).
+    #[arg(long, requires = "metrics", value_parser = clap::value_parser!(u16).range(1..))]
+    curve_intervals: Option<u16>,
     /// The site model (`default`, or the one GRADLENS_MODEL_DIR named at build time), `tiny`, or a model
     /// folder (config.json, tokenizer.json, word_embeddings.f16, classifier.bpk).
     #[arg(long, default_value = gradlens_model::GraphKind::Site.name())]
@@ -175,6 +179,7 @@ fn explain_command(args: ExplainArgs) -> Result<()> {
     let request = Request {
         target: target(&model, &args.target)?,
         metrics: if args.metrics { Metric::all_defaults() } else { Vec::new() },
+        perturbation: PerturbationOptions { curve_intervals: args.curve_intervals.map(usize::from), ..PerturbationOptions::default() },
         ..Request::new(String::new(), methods)
     };
     let mut out: Box<dyn Write> = match &args.output {
