@@ -4,6 +4,8 @@ use burn::prelude::*;
 use burn::tensor::activation::softmax;
 use gradlens_model::{Classifier, EncodedText, Probes};
 
+use crate::batching::Team;
+
 /// Which class to explain.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -42,6 +44,9 @@ pub struct ExplainedInput<'m> {
     pub probabilities: Vec<f32>,
     /// The class explained.
     pub target: usize,
+    /// Who runs the batches of this text's methods and metrics: this program alone, or a team of
+    /// workers that split them.
+    pub team: Team,
 }
 
 /// Gradients of the target logit w.r.t. the probes, at the input itself.
@@ -108,7 +113,7 @@ impl<'m> ExplainedInput<'m> {
                 return Err(InputError::NoSuchClass { class, classes: labels.len(), labels: labels.join(", ") });
             }
         };
-        Ok(Self { model, encoded, embeddings, mask: batch.mask, probabilities, target })
+        Ok(Self { model, encoded, embeddings, mask: batch.mask, probabilities, target, team: Team::alone() })
     }
 
     /// Number of tokens `S`, special tokens included.

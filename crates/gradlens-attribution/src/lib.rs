@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod pipeline;
 
 pub use baseline::Baseline;
+pub use batching::{Swap, Swapped, Team};
 pub use gradlens_explanation::{
     Attribution, Completeness, Conventions, CurvePoint, Diagnostics, Explanation, MetricInfo, MetricValue, ModelInfo, Reading, Readings,
     SCHEMA_VERSION, Segment,

@@ -6,6 +6,7 @@
 use gradlens_explanation::{Attribution, Explanation, ModelInfo};
 use gradlens_model::Classifier;
 
+use crate::batching::Team;
 use crate::input::{DeviceError, ExplainedInput, InputError, Target};
 use crate::methods::{AttributionMethod, Method};
 use crate::metrics::{Metric, PerturbationOptions, evaluate_all};
@@ -82,6 +83,12 @@ pub trait Hooks {
 
     /// After each method and after each method's metrics: the explanation so far, to show early.
     fn progressed(&mut self, _so_far: &Explanation) {}
+
+    /// Who runs the request's batches: this program alone, or a team that splits them (the page's
+    /// workers, each running the same request with its own hooks).
+    fn team(&self) -> Team {
+        Team::alone()
+    }
 }
 
 /// Hooks that do nothing: run to the end.
@@ -96,7 +103,7 @@ pub async fn explain(model: &Classifier, request: &Request, hooks: &mut impl Hoo
     let total = 1 + methods + if request.metrics.is_empty() { 0 } else { methods };
     let mut stage = Stage { done: 0, total, method: None, metrics: false };
     hooks.before(&stage).await?;
-    let input = ExplainedInput::new(model, &request.text, request.target).await?;
+    let input = ExplainedInput { team: hooks.team(), ..ExplainedInput::new(model, &request.text, request.target).await? };
     let mut explanation = unexplained(&input);
     for method in &request.methods {
         stage = Stage { done: stage.done + 1, method: Some(method.name().to_owned()), ..stage };

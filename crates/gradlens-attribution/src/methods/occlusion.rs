@@ -4,7 +4,6 @@ use serde_json::json;
 
 use super::perturbation::coalition_probabilities;
 use super::{AttributionMethod, Diagnostics, MethodOutput, conventions};
-use crate::batching::collect_batches;
 use crate::input::DeviceError;
 use crate::{Baseline, ExplainedInput};
 
@@ -48,7 +47,7 @@ impl AttributionMethod for Occlusion {
                 coalition_probabilities(input, self.baseline, &words, &all_but, self.internal_batch_size).await?
             }
             OcclusionMode::Delete => {
-                collect_batches(&words, self.internal_batch_size, |batch| {
+                input.team.collect_batches(&words, self.internal_batch_size, |batch| {
                     let (embeddings, mask) = deleted(input, batch);
                     input.target_probabilities(embeddings, mask)
                 })

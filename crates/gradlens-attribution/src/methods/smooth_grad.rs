@@ -6,7 +6,6 @@ use serde_json::json;
 
 use super::{AttributionMethod, Diagnostics, MethodOutput, conventions};
 use crate::ExplainedInput;
-use crate::batching::sum_batches;
 use crate::input::{DeviceError, read};
 
 /// What SmoothGrad averages over the noisy copies.
@@ -53,13 +52,16 @@ impl AttributionMethod for SmoothGrad {
         let std = self.sigma * (max - min);
         let normal = Normal::new(0.0f32, std.max(f32::MIN_POSITIVE)).expect("a finite standard deviation");
         let mut rng = rand::rngs::SmallRng::seed_from_u64(self.seed);
-        let samples: Vec<usize> = (0..self.samples).collect();
-        let gradient_sum = sum_batches(&samples, self.internal_batch_size, Tensor::<3>::zeros([1, s, h], input.device()), |batch| {
-            let c = batch.len();
-            let noise: Vec<f32> = (0..c * s * h).map(|_| normal.sample(&mut rng)).collect();
-            let noise = Tensor::<3>::from_data(TensorData::new(noise, [c, s, h]), input.device());
-            input.embedding_gradients(x.clone().repeat_dim(0, c) + noise).sum_dim(0)
-        });
+        // All the noise first, sample by sample: the same draws whichever batches run here.
+        let noise: Vec<Vec<f32>> = (0..self.samples).map(|_| (0..s * h).map(|_| normal.sample(&mut rng)).collect()).collect();
+        let gradient_sum = input
+            .team
+            .sum_batches(&noise, self.internal_batch_size, Tensor::<3>::zeros([1, s, h], input.device()), |batch| {
+                let c = batch.len();
+                let noise = Tensor::<3>::from_data(TensorData::new(batch.concat(), [c, s, h]), input.device());
+                input.embedding_gradients(x.clone().repeat_dim(0, c) + noise).sum_dim(0)
+            })
+            .await?;
         let mean = gradient_sum / self.samples.max(1) as f32;
         let scores = match self.of {
             SmoothGradOf::GradientXInput => (mean * x).sum_dim(2),
