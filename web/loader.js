@@ -23,13 +23,24 @@ async function wantsWebGpu() {
   return hardwareAdapter();
 }
 
-// Which build runs, and its wasm memory: tools/browser_bench.mjs reports the tab's memory from it.
+// The build's compiled module: the page runs it, and hands it to each worker that holds the model (one
+// download and one compilation for all; workers fetching it at once can fail on the browser's cache).
+async function compile(url) {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+  // Streaming compilation needs the application/wasm type, which not every static host sends.
+  if (response.headers.get("content-type")?.startsWith("application/wasm")) return WebAssembly.compileStreaming(response);
+  return WebAssembly.compile(await response.arrayBuffer());
+}
+
+// Which build runs, its module and its wasm memory (tools/browser_bench.mjs reports the tab's memory
+// from it).
 async function start(name) {
-  // Which build runs and where: the page starts the same build in the worker that holds the model.
   globalThis.gradlens = { build: name, base: here.href };
+  const module = await compile(new URL(`${name}_bg.wasm`, here));
   const { default: init } = await import(new URL(`${name}.js`, here));
-  const exports = await init({ module_or_path: new URL(`${name}_bg.wasm`, here) });
-  globalThis.gradlens.memory = exports.memory;
+  const exports = await init({ module_or_path: module });
+  Object.assign(globalThis.gradlens, { module, memory: exports.memory });
 }
 
 if (await wantsWebGpu()) {

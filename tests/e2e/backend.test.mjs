@@ -3,7 +3,7 @@
 // long task (50 ms or more, the browser's own measure) during an explanation.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { explain, finished, launch, loadedPage, serveDist } from "./harness.mjs";
+import { REVIEW, explain, finished, launch, loadedPage, serveDist } from "./harness.mjs";
 
 let site;
 
@@ -100,10 +100,6 @@ test("with WebGPU (SwiftShader here) the page stays on the CPU, can switch, and 
   }
 });
 
-// About 128 tokens: the length at which the page used to freeze the tab for tens of seconds.
-const REVIEW = ("The film opens with a long, quiet sequence that promises more than the rest delivers; the cast "
-  + "works hard, the photography is often lovely, and the score swells in all the right places, yet the script "
-  + "keeps circling the same two ideas until even the actors seem tired of them. ").repeat(2);
 
 test("the page's thread has no long task while the default methods explain a long review", async () => {
   const browser = await launch();

@@ -1,8 +1,9 @@
-// Faults and limits: a damaged or failed weight download gets a clear message and a retry that works, and a
-// text longer than the model reads is truncated with a note.
+// Faults and limits: a damaged or failed weight download gets a clear message and a retry that works, a
+// worker that dies ends its request with a message and is replaced, and a text longer than the model
+// reads is truncated with a note.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { explain, launch, loadedPage, serveDist } from "./harness.mjs";
+import { REVIEW, explain, launch, loadedPage, serveDist } from "./harness.mjs";
 
 let site, browser;
 
@@ -35,6 +36,42 @@ for (const [fault, fulfil, message] of [
     await page.close();
   });
 }
+
+test("a worker that dies ends the request with a message, and the page starts new workers that explain", async () => {
+  const page = await browser.newPage();
+  // Keep every worker the page starts, so that the test can make one die.
+  await page.addInitScript(() => {
+    const Original = Worker;
+    window.startedWorkers = [];
+    window.Worker = class extends Original {
+      constructor(...args) {
+        super(...args);
+        window.startedWorkers.push(this);
+      }
+    };
+  });
+  await page.goto(site.origin + "/");
+  await page.getByText("Model loaded", { exact: false }).waitFor({ timeout: 120_000 });
+  const team = await page.evaluate(() => window.startedWorkers.length);
+  await page.fill("#text", REVIEW);
+  await page.click("#explain");
+  await page.locator('main[aria-busy="true"]').waitFor();
+  // A worker dies mid-request: the browser ends it and raises an error event on it, as for a panic in
+  // its wasm (a trap) or running out of memory.
+  await page.evaluate(() => {
+    const worker = window.startedWorkers[0];
+    worker.terminate();
+    worker.dispatchEvent(new ErrorEvent("error", { message: "RuntimeError: unreachable" }));
+  });
+  await page.locator('main[aria-busy="false"]').waitFor({ timeout: 10_000 });
+  assert.match(await page.getByRole("alert").textContent(), /worker stopped \(RuntimeError: unreachable\).*click Explain again/);
+  assert.equal(await page.inputValue("#text"), REVIEW, "the text stays");
+  await page.getByText("Model loaded", { exact: false }).waitFor({ timeout: 120_000 });
+  await explain(page, "A gorgeous, witty, seductive movie.");
+  assert.equal(await page.locator('.method[data-method="integrated_gradients"]').count(), 1);
+  assert.equal(await page.evaluate(() => window.startedWorkers.length), 2 * team, "a new team replaced the old");
+  await page.close();
+});
 
 test("a text longer than the model reads is explained from its beginning, and the page says so", async () => {
   const { page } = await loadedPage(browser, site.origin);

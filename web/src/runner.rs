@@ -38,20 +38,25 @@ pub enum Failure {
     Input(String),
     /// The device failed (a lost WebGPU device, say); the page falls back to the CPU.
     Device(String),
+    /// A worker died (a panic, out of memory); the page starts new workers.
+    Stopped(String),
 }
 
 impl Failure {
     pub fn message(&self) -> &str {
         match self {
-            Failure::Input(m) | Failure::Device(m) => m,
+            Failure::Input(m) | Failure::Device(m) | Failure::Stopped(m) => m,
         }
     }
 }
 
 /// The request of a page or widget: `methods` by name, `target` by label or number (none: the
-/// prediction). Unknown names are refused here, before anything runs.
+/// prediction). Unknown names are refused here, before anything runs. One-pass methods run first, so
+/// that a highlight shows within a fraction of a second while the others run.
 pub fn request(config: &ModelConfig, text: String, methods: &[String], target: Option<&str>, metrics: Vec<Metric>) -> Result<Request, Failure> {
-    let methods = methods.iter().map(|name| Method::by_name(name)).collect::<Result<Vec<_>, _>>().map_err(|e| Failure::Input(e.to_string()))?;
+    let mut methods =
+        methods.iter().map(|name| Method::by_name(name)).collect::<Result<Vec<_>, _>>().map_err(|e| Failure::Input(e.to_string()))?;
+    methods.sort_by_key(|m| !m.is_one_pass());
     let target = match target {
         Some(label) => Target::parse(label, &config.labels).map_err(|e| Failure::Input(e.to_string()))?,
         None => Target::Predicted,

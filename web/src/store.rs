@@ -6,9 +6,10 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use futures::future::{FutureExt, LocalBoxFuture, Shared};
+use js_sys::Reflect;
 use gradlens_model::ModelAssets;
 
-use crate::backend::Backend;
+use crate::backend::{self, Backend};
 use crate::engine::Engine;
 use crate::loading::{Progress, fetch_model};
 
@@ -39,17 +40,21 @@ pub async fn assets(site: &str, progress: impl Fn(Progress) + 'static) -> Result
     result
 }
 
-/// The model at `site` on `backend`, loaded once, in its worker.
+/// The model at `site` on `backend`, loaded once, in its workers; started again if a worker died.
 pub async fn engine(site: &str, backend: Backend, progress: impl Fn(Progress) + 'static) -> Result<Rc<Engine>, String> {
     let key = (site.to_owned(), backend);
     let pending = ENGINES.with(|m| {
         let owned = site.to_owned();
-        m.borrow_mut()
+        let mut engines = m.borrow_mut();
+        if engines.get(&key).and_then(|e| e.peek()).is_some_and(|e| e.as_ref().is_ok_and(|e| e.stopped())) {
+            engines.remove(&key);
+        }
+        engines
             .entry(key.clone())
             .or_insert_with(|| {
                 async move {
                     let files = assets(&owned, progress).await?;
-                    Engine::start(&files, backend).await.map(Rc::new)
+                    Engine::start(&files, backend, team_size(backend)).await.map(Rc::new)
                 }
                 .boxed_local()
                 .shared()
@@ -63,4 +68,30 @@ pub async fn engine(site: &str, backend: Backend, progress: impl Fn(Progress) + 
         DOWNLOADS.with(|d| d.borrow_mut().remove(site));
     }
     result
+}
+
+/// Workers at most. Each holds a copy of the model: about 200 MB of wasm memory after loading and 300 MB
+/// after a long review (tools/browser_bench.mjs), so a tab with one worker stays under 400 MB and one
+/// with two does not.
+const MAX_WORKERS: usize = 2;
+
+/// Device memory (`navigator.deviceMemory`, in GB) from which a second worker is worth its memory:
+/// desktops and laptops; phones and small devices report less (or nothing) and get one.
+const GB_FOR_A_TEAM: f64 = 8.0;
+
+/// How many workers split each request: on the CPU backend one per core, at most [`MAX_WORKERS`], on a
+/// device with the memory for them; on WebGPU one (the GPU is one device, and a second model copy would
+/// only share it). The page's `workers` parameter overrides it (for measuring).
+fn team_size(backend: Backend) -> usize {
+    if let Some(asked) = backend::url_parameter("workers").and_then(|w| w.parse::<usize>().ok()) {
+        return asked.clamp(1, 8);
+    }
+    let navigator = |name: &str| {
+        Reflect::get(&js_sys::global(), &"navigator".into()).and_then(|n| Reflect::get(&n, &name.into())).ok().and_then(|v| v.as_f64())
+    };
+    match backend {
+        Backend::WebGpu => 1,
+        Backend::Cpu if navigator("deviceMemory").unwrap_or(0.0) < GB_FOR_A_TEAM => 1,
+        Backend::Cpu => (navigator("hardwareConcurrency").unwrap_or(1.0) as usize).clamp(1, MAX_WORKERS),
+    }
 }

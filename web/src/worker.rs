@@ -1,16 +1,20 @@
-//! The other side of the page: the same build, started in a Web Worker, holds the model and runs the
+//! The other side of the page: the same build, started in Web Workers, holds the model and runs the
 //! pipeline, so that the page's thread only draws (typing, scrolling and Cancel stay instant while a
-//! method runs). The page talks to it through [`crate::engine`]; each message is a plain object with a
-//! `kind`, JSON for structured values and transferred buffers for the model's files.
+//! method runs). The page talks to them through [`crate::engine`]; each message is a plain object with a
+//! `kind`, JSON for structured values and buffers for the model's files and for numbers.
+//!
+//! The workers of one engine are a [`Team`]: each runs every request, splits its batches with the
+//! others, and swaps parts with them through the page. Member 0 reports to the page.
 
-use std::cell::RefCell;
-use std::collections::HashSet;
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
-use gradlens_attribution::{Explanation, Hooks, InputError, Request, Stage, Stopped, explain};
+use futures::channel::oneshot;
+use gradlens_attribution::{DeviceError, Explanation, Hooks, InputError, Request, Stage, Stopped, Swap, Swapped, Team, explain};
 use gradlens_model::Classifier;
 use gradlens_model::site::assets_from_files;
-use js_sys::{Array, Object, Reflect, Uint8Array};
+use js_sys::{Array, Float32Array, Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
@@ -20,8 +24,23 @@ use crate::runner::Failure;
 
 thread_local! {
     static MODEL: RefCell<Option<Rc<Classifier>>> = const { RefCell::new(None) };
-    /// Requests the page has given up on: they stop at their next stage.
+    /// Requests the page has given up on: they stop at their next stage or swap, and later parts of
+    /// theirs are dropped.
     static CANCELLED: RefCell<HashSet<u64>> = RefCell::new(HashSet::new());
+    /// This worker's place in its team: (member, size).
+    static PLACE: Cell<(usize, usize)> = const { Cell::new((0, 1)) };
+    /// Parts of each (request, round) that have come in, and this member's wait for the rest.
+    static SWAPS: RefCell<HashMap<(u64, u32), Round>> = RefCell::new(HashMap::new());
+}
+
+/// Token positions per batch (copies x length) in a worker: a 116-token review's IG batch of 25 path
+/// points grew a worker's wasm memory to 1.3 GB; with this bound it stays near 300 MB.
+const BATCH_TOKENS: usize = 512;
+
+#[derive(Default)]
+struct Round {
+    parts: Vec<Option<Vec<f32>>>,
+    waiting: Option<oneshot::Sender<Vec<Vec<f32>>>>,
 }
 
 /// Whether this instance runs in a worker (the page's build starts there too).
@@ -55,16 +74,62 @@ fn handle(message: JsValue) {
         }),
         Some("explain") => wasm_bindgen_futures::spawn_local(async move {
             let outcome = run(id, &field(&message, "request").as_string().unwrap_or_default()).await;
-            CANCELLED.with(|c| c.borrow_mut().remove(&id));
-            if let Some(outcome) = outcome {
-                post("done", id, &[("result", json(&outcome).into())]);
+            SWAPS.with(|s| s.borrow_mut().retain(|(request, _), _| *request != id));
+            let cancelled = CANCELLED.with(|c| c.borrow().contains(&id));
+            // Member 0 reports the result; a helper reports only its failure (the page then stops the others).
+            match outcome {
+                Some(outcome) if !cancelled && (PLACE.get().0 == 0 || outcome.is_err()) => {
+                    post("done", id, &[("result", json(&outcome).into())]);
+                }
+                _ => {}
             }
         }),
+        Some("swap") => {
+            let part = field(&message, "part").dyn_into::<Float32Array>().map(|p| p.to_vec()).unwrap_or_default();
+            let (round, member) = (field(&message, "round").as_f64().unwrap_or_default() as u32, field(&message, "member").as_f64().unwrap_or_default() as usize);
+            if !CANCELLED.with(|c| c.borrow().contains(&id)) {
+                deposit(id, round, member, part, None);
+            }
+        }
         Some("cancel") => {
             CANCELLED.with(|c| c.borrow_mut().insert(id));
+            // Waits for parts that will not come end (their senders are dropped).
+            SWAPS.with(|s| s.borrow_mut().retain(|(request, _), _| *request != id));
         }
         _ => {}
     }
+}
+
+/// Files `member`'s part of a round; once every part is in and this member waits, hands them over.
+fn deposit(id: u64, round: u32, member: usize, part: Vec<f32>, waiting: Option<oneshot::Sender<Vec<Vec<f32>>>>) {
+    let size = PLACE.get().1;
+    SWAPS.with(|swaps| {
+        let mut swaps = swaps.borrow_mut();
+        let entry = swaps.entry((id, round)).or_insert_with(|| Round { parts: vec![None; size], waiting: None });
+        if let Some(slot) = entry.parts.get_mut(member) {
+            *slot = Some(part);
+        }
+        if waiting.is_some() {
+            entry.waiting = waiting;
+        }
+        if entry.waiting.is_some() && entry.parts.iter().all(Option::is_some) {
+            let Round { parts, waiting } = swaps.remove(&(id, round)).expect("the entry just seen");
+            let _ = waiting.expect("checked above").send(parts.into_iter().flatten().collect());
+        }
+    });
+}
+
+/// How this worker swaps parts of request `id` with the rest of its team: through the page, which
+/// passes each part on to the other members.
+fn swap(id: u64) -> Swap {
+    Rc::new(move |Swapped { round, part }| {
+        let member = PLACE.get().0;
+        let numbers = Float32Array::from(part.as_slice());
+        post("swap", id, &[("round", round.into()), ("member", member.into()), ("part", numbers.into())]);
+        let (tx, rx) = oneshot::channel();
+        deposit(id, round, member, part, Some(tx));
+        Box::pin(async move { rx.await.map_err(|_| DeviceError { device: "the page's workers".into(), reason: "the request was stopped".into() }) })
+    })
 }
 
 /// Builds the model from the files the page sent, on the backend it named.
@@ -78,6 +143,8 @@ async fn load(message: &JsValue) -> Result<(), String> {
     let device = backend::device(backend).await.map_err(|e| format!("WebGPU could not start ({e}); choose the CPU backend."))?;
     let model = Classifier::load(&assets, &device).map_err(|e| format!("The model files are damaged: {e}"))?;
     MODEL.with(|m| *m.borrow_mut() = Some(Rc::new(model)));
+    let number = |name: &str| field(message, name).as_f64().unwrap_or_default() as usize;
+    PLACE.set((number("member"), number("size").max(1)));
     Ok(())
 }
 
@@ -98,21 +165,33 @@ async fn run(id: u64, request: &str) -> Option<Result<Explanation, Failure>> {
     }
 }
 
-/// The pipeline's hooks in the worker: every stage and partial result goes to the page; between stages
-/// the worker reads its messages, so that a cancel lands.
+/// The pipeline's hooks in the worker: member 0 sends every stage and partial result to the page;
+/// between stages each member reads its messages, so that a cancel lands.
 struct Reporter {
     id: u64,
 }
 
 impl Hooks for Reporter {
     async fn before(&mut self, stage: &Stage) -> Result<(), Stopped> {
-        post("stage", self.id, &[("stage", json(stage).into())]);
+        if PLACE.get().0 == 0 {
+            post("stage", self.id, &[("stage", json(stage).into())]);
+        }
         next_task().await;
         if CANCELLED.with(|c| c.borrow().contains(&self.id)) { Err(Stopped::Cancelled) } else { Ok(()) }
     }
 
     fn progressed(&mut self, so_far: &Explanation) {
-        post("partial", self.id, &[("explanation", json(so_far).into())]);
+        if PLACE.get().0 == 0 {
+            post("partial", self.id, &[("explanation", json(so_far).into())]);
+        }
+    }
+
+    fn team(&self) -> Team {
+        let team = match PLACE.get() {
+            (_, 1) => Team::alone(),
+            (member, size) => Team::new(member, size, swap(self.id)),
+        };
+        team.with_batch_tokens(BATCH_TOKENS)
     }
 }
 
@@ -127,6 +206,9 @@ fn post(kind: &str, id: u64, fields: &[(&str, JsValue)]) {
     for (name, value) in fields {
         let _ = Reflect::set(&message, &(*name).into(), value);
     }
+    // The worker's wasm memory (it only grows: its last size is its peak), for the page's figures.
+    let memory = wasm_bindgen::memory().unchecked_into::<js_sys::WebAssembly::Memory>().buffer();
+    let _ = Reflect::set(&message, &"memory".into(), &Reflect::get(&memory, &"byteLength".into()).unwrap_or_default());
     let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
     let _ = scope.post_message(&message);
 }

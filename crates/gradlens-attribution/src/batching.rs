@@ -10,7 +10,7 @@ use std::rc::Rc;
 
 use burn::prelude::*;
 
-use crate::input::{DeviceError, read};
+use crate::input::{DeviceError, ExplainedInput, read};
 
 /// What a member of a [`Team`] does at the end of each batched loop: send its part to the others and
 /// resolve to every member's part, in member order (its own included).
@@ -29,12 +29,17 @@ pub struct Swapped {
 /// ends with the whole result) and split its batched loops: member `k` of `n` runs batches `k`, `k + n`,
 /// ..., then the members swap what they computed. Methods that draw random numbers draw them all before
 /// the loop, so that every member draws the same. Alone, a team runs every batch and swaps nothing.
+///
+/// A team may also bound the tokens of a batch (copies x length): a backward pass keeps a few hundred
+/// kilobytes per token, and wasm memory never shrinks, so the page's workers take fewer copies of a long
+/// text at a time.
 #[derive(Clone, Default)]
 pub struct Team {
     member: usize,
     size: usize,
     swap: Option<Swap>,
     rounds: Rc<Cell<u32>>,
+    batch_tokens: Option<usize>,
 }
 
 impl Team {
@@ -47,18 +52,24 @@ impl Team {
     /// run the same request.
     pub fn new(member: usize, size: usize, swap: Swap) -> Self {
         assert!(member < size, "member {member} of a team of {size}");
-        Self { member, size, swap: Some(swap), rounds: Rc::default() }
+        Self { member, size, swap: Some(swap), rounds: Rc::default(), batch_tokens: None }
+    }
+
+    /// The same team, with batches of at most `tokens` token positions (at least one copy).
+    pub fn with_batch_tokens(self, tokens: usize) -> Self {
+        Self { batch_tokens: Some(tokens), ..self }
     }
 
     fn size(&self) -> usize {
         self.size.max(1)
     }
 
-    /// The batches of `items`, each with whether this member runs it. In a team, batches are no larger
-    /// than needed to give every member one.
-    fn batches<'a, T>(&self, items: &'a [T], batch_size: usize) -> impl Iterator<Item = (bool, &'a [T])> {
+    /// The batches of `items` (copies of a text of `length` tokens), each with whether this member runs
+    /// it. In a team, batches are no larger than needed to give every member one.
+    fn batches<'a, T>(&self, items: &'a [T], batch_size: usize, length: usize) -> impl Iterator<Item = (bool, &'a [T])> {
         let size = self.size();
-        let batch_size = batch_size.min(items.len().div_ceil(size)).max(1);
+        let bounded = self.batch_tokens.map_or(batch_size, |tokens| batch_size.min(tokens / length.max(1)));
+        let batch_size = bounded.min(items.len().div_ceil(size)).max(1);
         items.chunks(batch_size).enumerate().map(move |(b, batch)| (b % size == self.member, batch))
     }
 
@@ -72,14 +83,12 @@ impl Team {
         }
     }
 
-    /// Runs `per_batch` on each batch of `items` (one value per item) and concatenates what the batches
-    /// give, in order.
-    pub(crate) async fn collect_batches<T, F>(&self, items: &[T], batch_size: usize, mut per_batch: impl FnMut(&[T]) -> F) -> Result<Vec<f32>, DeviceError>
+    async fn collect_batches<T, F>(&self, items: &[T], batch_size: usize, length: usize, mut per_batch: impl FnMut(&[T]) -> F) -> Result<Vec<f32>, DeviceError>
     where
         F: Future<Output = Result<Vec<f32>, DeviceError>>,
     {
         let mut mine = Vec::new();
-        for (_, batch) in self.batches(items, batch_size).filter(|(runs_here, _)| *runs_here) {
+        for (_, batch) in self.batches(items, batch_size, length).filter(|(runs_here, _)| *runs_here) {
             mine.extend(per_batch(batch).await?);
         }
         if self.size() == 1 {
@@ -89,7 +98,7 @@ impl Team {
         let parts = self.swap(mine).await?;
         let mut cursors = vec![0; parts.len()];
         let mut out = Vec::with_capacity(items.len());
-        for (b, (_, batch)) in self.batches(items, batch_size).enumerate() {
+        for (b, (_, batch)) in self.batches(items, batch_size, length).enumerate() {
             let member = b % self.size();
             let part = parts[member].get(cursors[member]..cursors[member] + batch.len()).ok_or_else(|| wrong_size(member))?;
             out.extend_from_slice(part);
@@ -98,17 +107,15 @@ impl Team {
         Ok(out)
     }
 
-    /// The sum over batches of `per_batch`'s tensors (gradients accumulated along a path or over
-    /// samples). In a team, the members' partial sums are added in member order, so that every member
-    /// gets the same bits.
-    pub(crate) async fn sum_batches<T, const D: usize>(
+    async fn sum_batches<T, const D: usize>(
         &self,
         items: &[T],
         batch_size: usize,
+        length: usize,
         zero: Tensor<D>,
         mut per_batch: impl FnMut(&[T]) -> Tensor<D>,
     ) -> Result<Tensor<D>, DeviceError> {
-        let mine = self.batches(items, batch_size).filter(|(runs_here, _)| *runs_here).fold(zero, |sum, (_, batch)| sum + per_batch(batch));
+        let mine = self.batches(items, batch_size, length).filter(|(runs_here, _)| *runs_here).fold(zero, |sum, (_, batch)| sum + per_batch(batch));
         if self.size() == 1 {
             return Ok(mine);
         }
@@ -122,6 +129,30 @@ impl Team {
             sum.iter_mut().zip(part).for_each(|(s, p)| *s += p);
         }
         Ok(Tensor::from_data(TensorData::new(sum, shape), &device))
+    }
+}
+
+impl ExplainedInput<'_> {
+    /// Runs `per_batch` on each batch of `items` (copies of this text, one value per copy) and
+    /// concatenates what the batches give, in order; in a team, each member runs its share.
+    pub(crate) async fn collect_batches<T, F>(&self, items: &[T], batch_size: usize, per_batch: impl FnMut(&[T]) -> F) -> Result<Vec<f32>, DeviceError>
+    where
+        F: Future<Output = Result<Vec<f32>, DeviceError>>,
+    {
+        self.team.collect_batches(items, batch_size, self.len(), per_batch).await
+    }
+
+    /// The sum over batches of `per_batch`'s tensors (gradients accumulated along a path or over
+    /// samples). In a team, the members' partial sums are added in member order, so that every member
+    /// gets the same bits.
+    pub(crate) async fn sum_batches<T, const D: usize>(
+        &self,
+        items: &[T],
+        batch_size: usize,
+        zero: Tensor<D>,
+        per_batch: impl FnMut(&[T]) -> Tensor<D>,
+    ) -> Result<Tensor<D>, DeviceError> {
+        self.team.sum_batches(items, batch_size, self.len(), zero, per_batch).await
     }
 }
 

@@ -81,7 +81,8 @@ pub trait Hooks {
         Ok(())
     }
 
-    /// After each method and after each method's metrics: the explanation so far, to show early.
+    /// Once the text is read (the prediction, no attribution yet), after each method and after each
+    /// method's metrics: the explanation so far, to show early.
     fn progressed(&mut self, _so_far: &Explanation) {}
 
     /// Who runs the request's batches: this program alone, or a team that splits them (the page's
@@ -105,6 +106,8 @@ pub async fn explain(model: &Classifier, request: &Request, hooks: &mut impl Hoo
     hooks.before(&stage).await?;
     let input = ExplainedInput { team: hooks.team(), ..ExplainedInput::new(model, &request.text, request.target).await? };
     let mut explanation = unexplained(&input);
+    // The prediction, before any method.
+    hooks.progressed(&explanation);
     for method in &request.methods {
         stage = Stage { done: stage.done + 1, method: Some(method.name().to_owned()), ..stage };
         hooks.before(&stage).await?;

@@ -109,7 +109,7 @@ fn the_pipeline_runs_methods_before_metrics_reports_each_stage_and_stops_when_to
     let mut all = StopAt { at: usize::MAX, seen: Vec::new(), partial: Vec::new() };
     explain(&model, &request, &mut all).block_on().unwrap();
     assert_eq!(all.seen, ["0/5 reading the text", "1/5 saliency", "2/5 occlusion", "3/5 faithfulness of saliency", "4/5 faithfulness of occlusion"]);
-    assert_eq!(all.partial, [1, 2, 2, 2], "highlights first, then the same attributions with their metrics");
+    assert_eq!(all.partial, [0, 1, 2, 2, 2], "the prediction, highlights, then the same attributions with their metrics");
 
     let mut stopped = StopAt { at: 2, seen: Vec::new(), partial: Vec::new() };
     let result = explain(&model, &request, &mut stopped).block_on();

@@ -117,6 +117,13 @@ pub fn App() -> impl IntoView {
                     result.set(Some(Err("WebGPU failed while explaining; the page switched to the CPU backend. Click Explain again.".into())));
                 }
                 Err(Failure::Device(e)) => result.set(Some(Err(e))),
+                Err(Failure::Stopped(e)) => {
+                    // The store starts new workers; the downloaded files are kept, so nothing is fetched.
+                    if let Some(current) = backend.get_untracked() {
+                        use_backend(current, format!("{e}; started again"));
+                    }
+                    result.set(Some(Err(format!("{e}. The page started it again: click Explain again."))));
+                }
             }
         });
     };

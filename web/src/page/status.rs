@@ -36,7 +36,11 @@ pub fn Status(
             return format!("Explaining: {s} ({} of {} steps)…", s.done, s.total);
         }
         let notes = progress.with(|p| p.notes.join(" "));
-        format!("Model loaded. It runs inside this tab: your text never leaves it. {notes}").trim_end().to_owned()
+        let workers = match model.with(|m| m.as_ref().map_or(1, |m| m.workers())) {
+            1 => "one worker".to_owned(),
+            n => format!("{n} workers that share each explanation"),
+        };
+        format!("Model loaded ({workers}). It runs inside this tab: your text never leaves it. {notes}").trim_end().to_owned()
     };
     view! {
         <p class="status" role="status">{line}</p>

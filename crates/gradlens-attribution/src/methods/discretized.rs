@@ -163,7 +163,7 @@ impl AttributionMethod for DiscretizedIntegratedGradients {
 
         // The Riemann sum over the path's steps, a batch of steps at a time.
         let steps: Vec<usize> = (0..length - 1).collect();
-        let sum = input.team.sum_batches(&steps, self.internal_batch_size, Tensor::<1>::zeros([s], device), |batch| {
+        let sum = input.sum_batches(&steps, self.internal_batch_size, Tensor::<1>::zeros([s], device), |batch| {
             let (start, c) = (batch[0], batch.len());
             let at = points.clone().narrow(0, start, c);
             let step = points.clone().narrow(0, start + 1, c) - at.clone();

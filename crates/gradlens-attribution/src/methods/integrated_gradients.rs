@@ -37,7 +37,7 @@ impl AttributionMethod for IntegratedGradients {
         let [_, s, h] = x.dims();
         let points = self.rule.points(self.steps);
         let zero = Tensor::<3>::zeros([1, s, h], input.device());
-        let weighted_gradients = input.team.sum_batches(&points, self.internal_batch_size, zero, |batch| {
+        let weighted_gradients = input.sum_batches(&points, self.internal_batch_size, zero, |batch| {
             let c = batch.len();
             let alphas = column(batch.iter().map(|p| p.0), input.device()).reshape([c, 1, 1]);
             let weights = column(batch.iter().map(|p| p.1), input.device()).reshape([c, 1, 1]);

@@ -203,6 +203,30 @@ pub enum OptionError {
 }
 
 impl Method {
+    /// Whether the method takes one forward and one backward pass (at most), whatever its options: the
+    /// methods a front end can show first, while the path and perturbation methods run.
+    pub fn is_one_pass(&self) -> bool {
+        match self {
+            Method::Saliency(_)
+            | Method::GradientXInput(_)
+            | Method::GradSam(_)
+            | Method::Gam(_)
+            | Method::RawAttention(_)
+            | Method::AttentionRollout(_)
+            | Method::GradientWeightedRollout(_)
+            | Method::LayerSaliency(_) => true,
+            Method::IntegratedGradients(_)
+            | Method::Occlusion(_)
+            | Method::SmoothGrad(_)
+            | Method::Dig(_)
+            | Method::Udig(_)
+            | Method::Lime(_)
+            | Method::KernelShap(_)
+            | Method::ShapleySampling(_)
+            | Method::Representation(_) => false,
+        }
+    }
+
     /// The method called `name` with default options.
     pub fn by_name(name: &str) -> Result<Method, OptionError> {
         Self::all_defaults().into_iter().find(|m| m.name() == name).ok_or_else(|| OptionError::UnknownMethod {

@@ -31,7 +31,7 @@ pub async fn coalition_probabilities(
 ) -> Result<Vec<f32>, DeviceError> {
     let [_, s, h] = input.embeddings.dims();
     let replacement = baseline.token_embedding(input).reshape([1, 1, h]);
-    input.team.collect_batches(coalitions, batch_size, |batch| {
+    input.collect_batches(coalitions, batch_size, |batch| {
         let c = batch.len();
         let mut replaced = vec![0.0f32; c * s];
         for (k, coalition) in batch.iter().enumerate() {

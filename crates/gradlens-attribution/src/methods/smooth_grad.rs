@@ -55,7 +55,6 @@ impl AttributionMethod for SmoothGrad {
         // All the noise first, sample by sample: the same draws whichever batches run here.
         let noise: Vec<Vec<f32>> = (0..self.samples).map(|_| (0..s * h).map(|_| normal.sample(&mut rng)).collect()).collect();
         let gradient_sum = input
-            .team
             .sum_batches(&noise, self.internal_batch_size, Tensor::<3>::zeros([1, s, h], input.device()), |batch| {
                 let c = batch.len();
                 let noise = Tensor::<3>::from_data(TensorData::new(batch.concat(), [c, s, h]), input.device());
