@@ -20,6 +20,8 @@ async function wantsWebGpu() {
     ?? document.querySelector("gradlens-explain[backend]")?.getAttribute("backend");
   if (asked === "webgpu") return true;
   if (asked === "cpu") return false;
+  // The page measures a software adapter against the CPU when asked to (web/src/backend.rs).
+  if (new URLSearchParams(location.search).has("calibrate")) return true;
   return hardwareAdapter();
 }
 
@@ -33,14 +35,22 @@ async function compile(url) {
   return WebAssembly.compile(await response.arrayBuffer());
 }
 
-// Which build runs, its module and its wasm memory (tools/browser_bench.mjs reports the tab's memory
-// from it).
+// The build's JavaScript glue, fetched once and kept as a blob: the page imports it, and so does each
+// worker, even one started long after the page loaded (which must make no request then).
+async function glue(url) {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+  return URL.createObjectURL(new Blob([await response.text()], { type: "text/javascript" }));
+}
+
+// The build that runs: its glue and module for the workers, and its wasm memory (tools/browser_bench.mjs
+// reports the tab's memory from it).
 async function start(name) {
-  globalThis.gradlens = { build: name, base: here.href };
-  const module = await compile(new URL(`${name}_bg.wasm`, here));
-  const { default: init } = await import(new URL(`${name}.js`, here));
+  const [script, module] = await Promise.all([glue(new URL(`${name}.js`, here)), compile(new URL(`${name}_bg.wasm`, here))]);
+  globalThis.gradlens = { glue: script, module };
+  const { default: init } = await import(script);
   const exports = await init({ module_or_path: module });
-  Object.assign(globalThis.gradlens, { module, memory: exports.memory });
+  globalThis.gradlens.memory = exports.memory;
 }
 
 if (await wantsWebGpu()) {

@@ -101,6 +101,37 @@ test("with WebGPU (SwiftShader here) the page stays on the CPU, can switch, and 
 });
 
 
+test("the page measures WebGPU against the CPU once per adapter, keeps the faster and remembers it", async () => {
+  // SwiftShader is never measured unless asked (?calibrate): a hardware adapter always is.
+  const browser = await launch({ webgpu: true });
+  try {
+    const page = await browser.newPage();
+    await page.goto(site.origin + "/?calibrate");
+    await page.getByText("Model loaded", { exact: false }).waitFor({ timeout: 300_000 });
+    const note = await page.locator(".backend-note").textContent();
+    const measured = note.match(/^measured on this device: WebGPU \((.+)\) ([0-9.]+) ms, CPU ([0-9.]+) ms per forward and backward pass$/);
+    assert.ok(measured, note);
+    const [webgpu, cpu] = [Number(measured[2]), Number(measured[3])];
+    assert.ok(webgpu > 0 && cpu > 0, note);
+    const faster = webgpu < cpu ? "webgpu" : "cpu";
+    assert.equal(await page.locator("#backend").inputValue(), faster);
+    const kept = JSON.parse(await page.evaluate(() => localStorage.getItem("gradlens-backend")));
+    assert.deepEqual(kept, { adapter: measured[1], webgpu_ms: kept.webgpu_ms, cpu_ms: kept.cpu_ms });
+    assert.equal(kept.webgpu_ms.toFixed(1), measured[2]);
+    await explain(page, "Flat and dull.", 600_000);
+    assert.equal(await page.locator(".method").count(), 3);
+
+    // The next visit takes the kept measurement without measuring again.
+    await page.reload();
+    await page.getByText("Model loaded", { exact: false }).waitFor({ timeout: 300_000 });
+    assert.equal(await page.locator(".backend-note").textContent(), note.replace("on this device", "on this device earlier"));
+    assert.equal(await page.locator("#backend").inputValue(), faster);
+    await page.close();
+  } finally {
+    await browser.close();
+  }
+});
+
 test("the page's thread has no long task while the default methods explain a long review", async () => {
   const browser = await launch();
   try {

@@ -11,6 +11,7 @@ use burn::tensor::wgpu::WgpuBackend;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
+use crate::calibration::Calibration;
 use crate::loading::js_error;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -112,17 +113,41 @@ pub async fn device(backend: Backend) -> Result<Device, String> {
     }
 }
 
-/// The backend to start on, why, and what the browser offers: `asked` if given, else WebGPU on a hardware
-/// adapter, else the CPU.
-pub async fn choose(asked: Option<Backend>) -> (Backend, String, WebGpuSupport) {
+/// The backend to start on and why.
+pub struct Choice {
+    pub backend: Backend,
+    pub why: String,
+    /// What the browser offers.
+    pub support: WebGpuSupport,
+    /// The adapter whose speed against the CPU has not been measured yet (the page measures it; a
+    /// widget starts on `backend`).
+    pub to_measure: Option<String>,
+}
+
+/// `asked` if given; else, on a WebGPU adapter, the backend measured faster on it (WebGPU until it is
+/// measured); else the CPU. A software adapter (SwiftShader, say) is far slower than the CPU backend and
+/// never chosen, unless the page's `calibrate` parameter asks to measure it too (a machine without a GPU
+/// has only that to test the measurement with).
+pub async fn choose(asked: Option<Backend>) -> Choice {
     let support = probe_webgpu().await;
-    let (chosen, why) = match (asked, &support) {
-        (Some(asked), _) => (asked, "as asked".to_string()),
-        (None, WebGpuSupport::Hardware(gpu)) => (Backend::WebGpu, format!("on {gpu}")),
-        (None, WebGpuSupport::Software(gpu)) => (Backend::Cpu, format!("WebGPU here is a software emulation ({gpu}), slower than the CPU backend")),
-        (None, WebGpuSupport::Missing(why)) => (Backend::Cpu, format!("no WebGPU: {why}")),
+    let measurable = match &support {
+        WebGpuSupport::Hardware(gpu) => Some(gpu.clone()),
+        WebGpuSupport::Software(gpu) if url_parameter("calibrate").is_some() => Some(gpu.clone()),
+        _ => None,
     };
-    (chosen, why, support)
+    let (backend, why, to_measure) = match (asked, &measurable, &support) {
+        (Some(asked), _, _) => (asked, "as asked".to_string(), None),
+        (None, Some(gpu), _) => match Calibration::remembered(gpu) {
+            Some(known) => (known.faster(), known.describe(true), None),
+            None => (Backend::WebGpu, format!("on {gpu}"), Some(gpu.clone())),
+        },
+        (None, None, WebGpuSupport::Software(gpu)) => {
+            (Backend::Cpu, format!("WebGPU here is a software emulation ({gpu}), slower than the CPU backend"), None)
+        }
+        (None, None, WebGpuSupport::Missing(why)) => (Backend::Cpu, format!("no WebGPU: {why}"), None),
+        (None, None, WebGpuSupport::Hardware(_)) => unreachable!("a hardware adapter is measurable"),
+    };
+    Choice { backend, why, support, to_measure }
 }
 
 /// Opens this page again with `backend` in its address, keeping the other parameters and setting

@@ -3,6 +3,7 @@
 //! anywhere.
 
 mod backend;
+mod calibration;
 mod engine;
 mod export;
 mod loading;
@@ -39,11 +40,10 @@ fn main() {
         }
     } else if backend::url_parameter("embed").is_some() {
         // The page inside an <iframe>.
-        offline::register_service_worker();
+        offline::register_service_worker(|why| web_sys::console::warn_1(&why.into()));
         let options = WidgetOptions::from(backend::url_parameter);
         leptos::mount::mount_to_body(move || view! { <Widget options /> });
     } else {
-        offline::register_service_worker();
         leptos::mount::mount_to_body(App);
     }
 }

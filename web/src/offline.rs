@@ -7,17 +7,19 @@ use wasm_bindgen_futures::JsFuture;
 use crate::loading::js_error;
 
 /// Registers `sw.js` beside the page. A browser without service workers (or one that refuses this one)
-/// still gets a working page, online only: the reason goes to the console.
-pub fn register_service_worker() {
+/// still gets a working page, online only: `failed` hears why, in words for the reader.
+pub fn register_service_worker(failed: impl FnOnce(String) + 'static) {
     let Some(navigator) = web_sys::window().map(|w| w.navigator()) else { return };
+    let online_only = |why: String| format!("This page will not work offline here: {why}.");
     // Absent outside secure contexts: calling through it would throw.
     if !js_sys::Reflect::has(&navigator, &JsValue::from_str("serviceWorker")).unwrap_or(false) {
+        failed(online_only("this browser offers no service worker to this page".into()));
         return;
     }
     let registering = navigator.service_worker().register("sw.js");
     wasm_bindgen_futures::spawn_local(async move {
         if let Err(e) = JsFuture::from(registering).await {
-            web_sys::console::warn_1(&format!("GradLens works online only here: the service worker did not install ({}).", js_error(e)).into());
+            failed(online_only(format!("its service worker did not install ({})", js_error(e))));
         }
     });
 }

@@ -54,7 +54,7 @@ pub async fn engine(site: &str, backend: Backend, progress: impl Fn(Progress) + 
             .or_insert_with(|| {
                 async move {
                     let files = assets(&owned, progress).await?;
-                    Engine::start(&files, backend, team_size(backend)).await.map(Rc::new)
+                    Engine::start(files, backend, team_size(backend)).await.map(Rc::new)
                 }
                 .boxed_local()
                 .shared()
@@ -70,6 +70,11 @@ pub async fn engine(site: &str, backend: Backend, progress: impl Fn(Progress) + 
     result
 }
 
+/// Lets the model at `site` on `backend` go (its workers end once nobody holds it).
+pub fn forget(site: &str, backend: Backend) {
+    ENGINES.with(|m| m.borrow_mut().remove(&(site.to_owned(), backend)));
+}
+
 /// Workers at most. Each holds a copy of the model: about 200 MB of wasm memory after loading and 300 MB
 /// after a long review (tools/browser_bench.mjs), so a tab with one worker stays under 400 MB and one
 /// with two does not.
@@ -79,9 +84,11 @@ const MAX_WORKERS: usize = 2;
 /// desktops and laptops; phones and small devices report less (or nothing) and get one.
 const GB_FOR_A_TEAM: f64 = 8.0;
 
-/// How many workers split each request: on the CPU backend one per core, at most [`MAX_WORKERS`], on a
-/// device with the memory for them; on WebGPU one (the GPU is one device, and a second model copy would
-/// only share it). The page's `workers` parameter overrides it (for measuring).
+/// How many workers split each request: on the CPU backend one per core but one (the page's thread keeps
+/// a core: on a 2-core machine, two busy workers stretched the page's 25 ms renders into 60-94 ms long
+/// tasks), at most [`MAX_WORKERS`], on a device with the memory for them; on WebGPU one (the GPU is one
+/// device, and a second model copy would only share it). The page's `workers` parameter overrides it
+/// (for measuring).
 fn team_size(backend: Backend) -> usize {
     if let Some(asked) = backend::url_parameter("workers").and_then(|w| w.parse::<usize>().ok()) {
         return asked.clamp(1, 8);
@@ -92,6 +99,6 @@ fn team_size(backend: Backend) -> usize {
     match backend {
         Backend::WebGpu => 1,
         Backend::Cpu if navigator("deviceMemory").unwrap_or(0.0) < GB_FOR_A_TEAM => 1,
-        Backend::Cpu => (navigator("hardwareConcurrency").unwrap_or(1.0) as usize).clamp(1, MAX_WORKERS),
+        Backend::Cpu => (navigator("hardwareConcurrency").unwrap_or(1.0) as usize).saturating_sub(1).clamp(1, MAX_WORKERS),
     }
 }

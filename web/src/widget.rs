@@ -135,7 +135,7 @@ pub fn Widget(options: WidgetOptions) -> impl IntoView {
     spawn_local(async move {
         let chosen = match backend {
             Some(asked) => asked,
-            None => backend::choose(None).await.0,
+            None => backend::choose(None).await.backend,
         };
         chosen_backend.set(Some(chosen));
         match store::engine(&src, chosen, |_| {}).await {

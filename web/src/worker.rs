@@ -27,8 +27,10 @@ thread_local! {
     /// Requests the page has given up on: they stop at their next stage or swap, and later parts of
     /// theirs are dropped.
     static CANCELLED: RefCell<HashSet<u64>> = RefCell::new(HashSet::new());
-    /// This worker's place in its team: (member, size).
-    static PLACE: Cell<(usize, usize)> = const { Cell::new((0, 1)) };
+    /// The model's files, as the page sends them (one message each), until the page says to load.
+    static FILES: RefCell<Vec<(String, Vec<u8>)>> = const { RefCell::new(Vec::new()) };
+    /// This worker's place in its team (0 reports to the page).
+    static MEMBER: Cell<usize> = const { Cell::new(0) };
     /// Parts of each (request, round) that have come in, and this member's wait for the rest.
     static SWAPS: RefCell<HashMap<(u64, u32), Round>> = RefCell::new(HashMap::new());
 }
@@ -68,17 +70,23 @@ fn field(message: &JsValue, name: &str) -> JsValue {
 fn handle(message: JsValue) {
     let id = field(&message, "id").as_f64().unwrap_or_default() as u64;
     match field(&message, "kind").as_string().as_deref() {
+        Some("file") => {
+            let bytes = field(&message, "buffer").dyn_into::<js_sys::ArrayBuffer>().map(|b| Uint8Array::new(&b).to_vec()).unwrap_or_default();
+            FILES.with(|f| f.borrow_mut().push((field(&message, "name").as_string().unwrap_or_default(), bytes)));
+        }
         Some("load") => wasm_bindgen_futures::spawn_local(async move {
             let error = load(&message).await.err();
             post("loaded", 0, &[("error", error.map_or(JsValue::NULL, JsValue::from))]);
         }),
         Some("explain") => wasm_bindgen_futures::spawn_local(async move {
-            let outcome = run(id, &field(&message, "request").as_string().unwrap_or_default()).await;
+            // The members ready when the page sent the request share it.
+            let size = (field(&message, "size").as_f64().unwrap_or_default() as usize).max(1);
+            let outcome = run(id, &field(&message, "request").as_string().unwrap_or_default(), size).await;
             SWAPS.with(|s| s.borrow_mut().retain(|(request, _), _| *request != id));
             let cancelled = CANCELLED.with(|c| c.borrow().contains(&id));
             // Member 0 reports the result; a helper reports only its failure (the page then stops the others).
             match outcome {
-                Some(outcome) if !cancelled && (PLACE.get().0 == 0 || outcome.is_err()) => {
+                Some(outcome) if !cancelled && (MEMBER.get() == 0 || outcome.is_err()) => {
                     post("done", id, &[("result", json(&outcome).into())]);
                 }
                 _ => {}
@@ -86,9 +94,9 @@ fn handle(message: JsValue) {
         }),
         Some("swap") => {
             let part = field(&message, "part").dyn_into::<Float32Array>().map(|p| p.to_vec()).unwrap_or_default();
-            let (round, member) = (field(&message, "round").as_f64().unwrap_or_default() as u32, field(&message, "member").as_f64().unwrap_or_default() as usize);
+            let number = |name: &str| field(&message, name).as_f64().unwrap_or_default() as usize;
             if !CANCELLED.with(|c| c.borrow().contains(&id)) {
-                deposit(id, round, member, part, None);
+                deposit(id, number("round") as u32, number("member"), number("size"), part, None);
             }
         }
         Some("cancel") => {
@@ -100,9 +108,9 @@ fn handle(message: JsValue) {
     }
 }
 
-/// Files `member`'s part of a round; once every part is in and this member waits, hands them over.
-fn deposit(id: u64, round: u32, member: usize, part: Vec<f32>, waiting: Option<oneshot::Sender<Vec<Vec<f32>>>>) {
-    let size = PLACE.get().1;
+/// Files `member`'s part of a round of a request shared by `size` members; once every part is in and
+/// this member waits, hands them over.
+fn deposit(id: u64, round: u32, member: usize, size: usize, part: Vec<f32>, waiting: Option<oneshot::Sender<Vec<Vec<f32>>>>) {
     SWAPS.with(|swaps| {
         let mut swaps = swaps.borrow_mut();
         let entry = swaps.entry((id, round)).or_insert_with(|| Round { parts: vec![None; size], waiting: None });
@@ -119,37 +127,32 @@ fn deposit(id: u64, round: u32, member: usize, part: Vec<f32>, waiting: Option<o
     });
 }
 
-/// How this worker swaps parts of request `id` with the rest of its team: through the page, which
-/// passes each part on to the other members.
-fn swap(id: u64) -> Swap {
+/// How this worker swaps parts of request `id` with the other `size - 1` members that share it: through
+/// the page, which passes each part on to them.
+fn swap(id: u64, size: usize) -> Swap {
     Rc::new(move |Swapped { round, part }| {
-        let member = PLACE.get().0;
+        let member = MEMBER.get();
         let numbers = Float32Array::from(part.as_slice());
-        post("swap", id, &[("round", round.into()), ("member", member.into()), ("part", numbers.into())]);
+        post("swap", id, &[("round", round.into()), ("member", member.into()), ("size", size.into()), ("part", numbers.into())]);
         let (tx, rx) = oneshot::channel();
-        deposit(id, round, member, part, Some(tx));
+        deposit(id, round, member, size, part, Some(tx));
         Box::pin(async move { rx.await.map_err(|_| DeviceError { device: "the page's workers".into(), reason: "the request was stopped".into() }) })
     })
 }
 
-/// Builds the model from the files the page sent, on the backend it named.
+/// Builds the model from the files the page sent, on the backend the `load` message names.
 async fn load(message: &JsValue) -> Result<(), String> {
-    let names: Array = field(message, "names").dyn_into().map_err(|_| "no file names")?;
-    let buffers: Array = field(message, "buffers").dyn_into().map_err(|_| "no files")?;
-    let files =
-        names.iter().zip(buffers.iter()).map(|(name, buffer)| (name.as_string().unwrap_or_default(), Uint8Array::new(&buffer).to_vec())).collect();
-    let assets = assets_from_files(files)?;
+    let assets = assets_from_files(FILES.with(|f| std::mem::take(&mut *f.borrow_mut())))?;
     let backend = field(message, "backend").as_string().and_then(|b| Backend::from_key(&b)).unwrap_or(Backend::Cpu);
     let device = backend::device(backend).await.map_err(|e| format!("WebGPU could not start ({e}); choose the CPU backend."))?;
     let model = Classifier::load(&assets, &device).map_err(|e| format!("The model files are damaged: {e}"))?;
     MODEL.with(|m| *m.borrow_mut() = Some(Rc::new(model)));
-    let number = |name: &str| field(message, name).as_f64().unwrap_or_default() as usize;
-    PLACE.set((number("member"), number("size").max(1)));
+    MEMBER.set(field(message, "member").as_f64().unwrap_or_default() as usize);
     Ok(())
 }
 
-/// Runs one request; `None` when the page cancelled it.
-async fn run(id: u64, request: &str) -> Option<Result<Explanation, Failure>> {
+/// Runs one request, shared by `size` members; `None` when the page cancelled it.
+async fn run(id: u64, request: &str, size: usize) -> Option<Result<Explanation, Failure>> {
     let request: Request = match serde_json::from_str(request) {
         Ok(request) => request,
         Err(e) => return Some(Err(Failure::Input(format!("a malformed request: {e}")))),
@@ -157,7 +160,7 @@ async fn run(id: u64, request: &str) -> Option<Result<Explanation, Failure>> {
     let Some(model) = MODEL.with(|m| m.borrow().clone()) else {
         return Some(Err(Failure::Input("the model is not loaded".into())));
     };
-    match explain(&model, &request, &mut Reporter { id }).await {
+    match explain(&model, &request, &mut Reporter { id, size }).await {
         Ok(explanation) => Some(Ok(explanation)),
         Err(Stopped::Cancelled) => None,
         Err(Stopped::Failed(InputError::Device(e))) => Some(Err(Failure::Device(e.to_string()))),
@@ -169,11 +172,12 @@ async fn run(id: u64, request: &str) -> Option<Result<Explanation, Failure>> {
 /// between stages each member reads its messages, so that a cancel lands.
 struct Reporter {
     id: u64,
+    size: usize,
 }
 
 impl Hooks for Reporter {
     async fn before(&mut self, stage: &Stage) -> Result<(), Stopped> {
-        if PLACE.get().0 == 0 {
+        if MEMBER.get() == 0 {
             post("stage", self.id, &[("stage", json(stage).into())]);
         }
         next_task().await;
@@ -181,15 +185,15 @@ impl Hooks for Reporter {
     }
 
     fn progressed(&mut self, so_far: &Explanation) {
-        if PLACE.get().0 == 0 {
+        if MEMBER.get() == 0 {
             post("partial", self.id, &[("explanation", json(so_far).into())]);
         }
     }
 
     fn team(&self) -> Team {
-        let team = match PLACE.get() {
-            (_, 1) => Team::alone(),
-            (member, size) => Team::new(member, size, swap(self.id)),
+        let team = match self.size {
+            1 => Team::alone(),
+            size => Team::new(MEMBER.get(), size, swap(self.id, size)),
         };
         team.with_batch_tokens(BATCH_TOKENS)
     }

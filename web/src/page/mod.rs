@@ -13,6 +13,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::backend::{self, Backend, WebGpuSupport};
+use crate::calibration::Calibration;
 use crate::engine::Engine;
 use crate::loading::Progress;
 use crate::runner::{Failure, PICKED, Runner, page_metrics, request};
@@ -27,6 +28,9 @@ pub fn App() -> impl IntoView {
     let model = RwSignal::new_local(None::<Rc<Engine>>);
     let progress = RwSignal::new(Progress::default());
     let load_error = RwSignal::new(None::<String>);
+    // Why the page will not work offline, if its service worker did not install.
+    let online_only = RwSignal::new(None::<String>);
+    crate::offline::register_service_worker(move |why| online_only.set(Some(why)));
     let webgpu = RwSignal::new(None::<WebGpuSupport>);
     let backend = RwSignal::new(None::<Backend>);
     let backend_note = RwSignal::new(String::new());
@@ -83,9 +87,19 @@ pub fn App() -> impl IntoView {
         load_error.set(None);
         spawn_local(async move {
             let asked = backend::url_parameter("backend").and_then(|b| Backend::from_key(&b));
-            let (chosen, why, support) = backend::choose(asked).await;
-            webgpu.set(Some(support));
-            use_backend(chosen, why);
+            let choice = backend::choose(asked).await;
+            webgpu.set(Some(choice.support));
+            match choice.to_measure {
+                // Once per adapter: both backends load, the faster stays.
+                Some(adapter) if backend::HAS_WEBGPU => {
+                    backend_note.set(format!("measuring whether WebGPU ({adapter}) or the CPU is faster here…"));
+                    match Calibration::measure(SITE, &adapter, move |p| progress.set(p)).await {
+                        Ok(measured) => use_backend(measured.faster(), measured.describe(false)),
+                        Err(e) => use_backend(Backend::Cpu, format!("WebGPU could not be measured ({e})")),
+                    }
+                }
+                _ => use_backend(choice.backend, choice.why),
+            }
         });
     };
     load();
@@ -161,7 +175,7 @@ pub fn App() -> impl IntoView {
             </form>
             <pickers::BackendPicker webgpu backend backend_note text picked choose=choose_backend />
             <embed::EmbedPanel text picked />
-            <status::Status model progress load_error step retry=load />
+            <status::Status model progress load_error online_only step retry=load />
             <result::LastResult result max_len />
             {move || surrogate.get().map(|r| crate::view::surrogate_panel(&r))}
         </main>

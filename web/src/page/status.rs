@@ -18,6 +18,7 @@ pub fn Status(
     model: RwSignal<Option<Rc<Engine>>, LocalStorage>,
     progress: RwSignal<Progress>,
     load_error: RwSignal<Option<String>>,
+    online_only: RwSignal<Option<String>>,
     step: RwSignal<Option<Stage>>,
     retry: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
@@ -35,7 +36,7 @@ pub fn Status(
         if let Some(s) = step.get() {
             return format!("Explaining: {s} ({} of {} steps)…", s.done, s.total);
         }
-        let notes = progress.with(|p| p.notes.join(" "));
+        let notes = progress.with(|p| p.notes.iter().chain(online_only.get().iter()).cloned().collect::<Vec<_>>().join(" "));
         let workers = match model.with(|m| m.as_ref().map_or(1, |m| m.workers())) {
             1 => "one worker".to_owned(),
             n => format!("{n} workers that share each explanation"),
