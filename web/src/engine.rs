@@ -47,12 +47,7 @@ struct Workers {
 
 impl Workers {
     fn post(&self, members: usize, kind: &str, id: u64, fields: &[(&str, JsValue)]) {
-        let message = Object::new();
-        let _ = Reflect::set(&message, &"kind".into(), &kind.into());
-        let _ = Reflect::set(&message, &"id".into(), &(id as f64).into());
-        for (name, value) in fields {
-            let _ = Reflect::set(&message, &(*name).into(), value);
-        }
+        let message = message(kind, id, fields);
         for worker in self.workers.borrow().iter().take(members) {
             let _ = worker.post_message(&message);
         }
@@ -160,7 +155,21 @@ impl Engine {
 /// How long the helpers wait for a first request before they start anyway.
 const HELPERS_AFTER_MS: i32 = 1000;
 
-async fn sleep(ms: i32) {
+/// A message of the protocol between the page and its workers: a plain object with a `kind`, the
+/// request's `id` and `fields`.
+pub fn message(kind: &str, id: u64, fields: &[(&str, JsValue)]) -> Object {
+    let message = Object::new();
+    let _ = Reflect::set(&message, &"kind".into(), &kind.into());
+    let _ = Reflect::set(&message, &"id".into(), &(id as f64).into());
+    for (name, value) in fields {
+        let _ = Reflect::set(&message, &(*name).into(), value);
+    }
+    message
+}
+
+/// Resolves `ms` milliseconds later, a task later at least (0: once the messages that came in meanwhile
+/// have been handled). On the page and in a worker alike.
+pub async fn sleep(ms: i32) {
     let timer = js_sys::Promise::new(&mut |resolve, _| {
         let set_timeout = Reflect::get(&js_sys::global(), &"setTimeout".into()).ok().and_then(|f| f.dyn_into::<js_sys::Function>().ok());
         if let Some(set_timeout) = set_timeout {
@@ -193,18 +202,11 @@ async fn start_member(team: &Rc<Workers>, assets: &ModelAssets, backend: Backend
     // frame, and a helper starts while the page explains. The copies are the worker's (transferred).
     for (name, bytes) in assets.files() {
         let buffer = Uint8Array::from(bytes).buffer();
-        let message = Object::new();
-        let _ = Reflect::set(&message, &"kind".into(), &"file".into());
-        let _ = Reflect::set(&message, &"name".into(), &name.into());
-        let _ = Reflect::set(&message, &"buffer".into(), &buffer);
-        worker.post_message_with_transfer(&message, &Array::of1(&buffer)).map_err(js_error)?;
+        let file = message("file", 0, &[("name", name.into()), ("buffer", buffer.clone().into())]);
+        worker.post_message_with_transfer(&file, &Array::of1(&buffer)).map_err(js_error)?;
         sleep(0).await;
     }
-    let message = Object::new();
-    let _ = Reflect::set(&message, &"kind".into(), &"load".into());
-    let _ = Reflect::set(&message, &"backend".into(), &backend.key().into());
-    let _ = Reflect::set(&message, &"member".into(), &member.into());
-    let _ = worker.post_message(&message);
+    let _ = worker.post_message(&message("load", 0, &[("backend", backend.key().into()), ("member", member.into())]));
     loaded_rx.await.map_err(|_| "the model's worker stopped".to_string())??;
     if !team.closed.get() {
         team.ready.set(member + 1);

@@ -14,12 +14,13 @@ use futures::channel::oneshot;
 use gradlens_attribution::{DeviceError, Explanation, Hooks, InputError, Request, Stage, Stopped, Swap, Swapped, Team, explain};
 use gradlens_model::Classifier;
 use gradlens_model::site::assets_from_files;
-use js_sys::{Array, Float32Array, Object, Reflect, Uint8Array};
+use js_sys::{Array, Float32Array, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
 use crate::backend::{self, Backend};
+use crate::engine::{message, sleep};
 use crate::runner::Failure;
 
 thread_local! {
@@ -180,7 +181,8 @@ impl Hooks for Reporter {
         if MEMBER.get() == 0 {
             post("stage", self.id, &[("stage", json(stage).into())]);
         }
-        next_task().await;
+        // A task later: the messages that came in meanwhile (a cancel) are handled.
+        sleep(0).await;
         if CANCELLED.with(|c| c.borrow().contains(&self.id)) { Err(Stopped::Cancelled) } else { Ok(()) }
     }
 
@@ -204,24 +206,10 @@ fn json(value: &impl serde::Serialize) -> String {
 }
 
 fn post(kind: &str, id: u64, fields: &[(&str, JsValue)]) {
-    let message = Object::new();
-    let _ = Reflect::set(&message, &"kind".into(), &kind.into());
-    let _ = Reflect::set(&message, &"id".into(), &(id as f64).into());
-    for (name, value) in fields {
-        let _ = Reflect::set(&message, &(*name).into(), value);
-    }
+    let message = message(kind, id, fields);
     // The worker's wasm memory (it only grows: its last size is its peak), for the page's figures.
     let memory = wasm_bindgen::memory().unchecked_into::<js_sys::WebAssembly::Memory>().buffer();
     let _ = Reflect::set(&message, &"memory".into(), &Reflect::get(&memory, &"byteLength".into()).unwrap_or_default());
     let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
     let _ = scope.post_message(&message);
-}
-
-/// Lets the worker handle the messages that came in meanwhile (a task later).
-async fn next_task() {
-    let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
-    let task = js_sys::Promise::new(&mut |resolve, _| {
-        let _ = scope.set_timeout_with_callback_and_timeout_and_arguments_0(resolve.unchecked_ref(), 0);
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(task).await;
 }
