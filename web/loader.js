@@ -28,11 +28,31 @@ async function wantsWebGpu() {
 // The build's compiled module: the page runs it, and hands it to each worker that holds the model (one
 // download and one compilation for all; workers fetching it at once can fail on the browser's cache).
 async function compile(url) {
-  const response = await fetch(url);
+  const response = counted(await fetch(url));
   if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
   // Streaming compilation needs the application/wasm type, which not every static host sends.
   if (response.headers.get("content-type")?.startsWith("application/wasm")) return WebAssembly.compileStreaming(response);
   return WebAssembly.compile(await response.arrayBuffer());
+}
+
+// The page's loading line (index.html), until the build starts and replaces the page: the program's
+// bytes as they arrive (the model's come after, shown by the page itself).
+const boot = document.getElementById("gradlens-boot");
+
+function counted(response) {
+  if (!boot || !response.ok || !response.body) return response;
+  // A compressed response's length is not the length of what it unpacks to.
+  const length = response.headers.get("content-encoding") ? NaN : Number(response.headers.get("content-length"));
+  const total = length > 0 ? ` of ${(length / 1e6).toFixed(1)}` : "";
+  let received = 0;
+  const count = new TransformStream({
+    transform(chunk, stream) {
+      received += chunk.byteLength;
+      boot.textContent = `Loading GradLens: its program, ${(received / 1e6).toFixed(1)}${total} MB; then the model.`;
+      stream.enqueue(chunk);
+    },
+  });
+  return new Response(response.body.pipeThrough(count), { status: response.status, headers: response.headers });
 }
 
 // The build's JavaScript glue, fetched once and kept as a blob: the page imports it, and so does each
@@ -46,6 +66,7 @@ async function glue(url) {
 // The build that runs: its glue and module for the workers, and its wasm memory (tools/browser_bench.mjs
 // reports the tab's memory from it).
 async function start(name) {
+  if (boot) boot.textContent = "Loading GradLens: its program…";
   const [script, module] = await Promise.all([glue(new URL(`${name}.js`, here)), compile(new URL(`${name}_bg.wasm`, here))]);
   globalThis.gradlens = { glue: script, module };
   const { default: init } = await import(script);

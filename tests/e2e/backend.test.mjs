@@ -31,8 +31,8 @@ test("without WebGPU the page runs on the CPU and says why; cancel and a second 
 
     // Cancel: DIG and UDIG on a long review run long enough to be caught; nothing is reported, and the
     // page is ready again.
-    await page.getByLabel("dig", { exact: true }).check();
-    await page.getByLabel("udig", { exact: true }).check();
+    await page.getByLabel("DIG", { exact: true }).check();
+    await page.getByLabel("UDIG", { exact: true }).check();
     await page.fill("#text", "It is neither funny nor moving, and it goes on far too long for a story this slight.");
     const before = await finished(page);
     await page.click("#explain");
@@ -41,7 +41,8 @@ test("without WebGPU the page runs on the CPU and says why; cancel and a second 
     await page.locator("#cancel").dispatchEvent("click");
     await page.locator('main[aria-busy="false"]').waitFor();
     assert.equal(await finished(page), before, "a cancelled request reports nothing");
-    assert.equal(await page.locator(".method").count(), 0);
+    // What it had shown so far (if anything) stays, marked as out of date.
+    assert.equal(await page.locator(".report:not(.stale) .method").count(), 0);
     assert.match(await page.getByRole("status").textContent(), /Model loaded/);
 
     // A second click supersedes the first (long) request: only the second text is reported.
@@ -70,8 +71,8 @@ test("with WebGPU (SwiftShader here) the page stays on the CPU, can switch, and 
     assert.equal(await page.locator("#backend").inputValue(), "cpu");
     assert.match(await page.locator(".backend-note").textContent(), /software emulation/);
     assert.ok(requests.every((url) => !url.includes("/gpu/")), `a software adapter fetches no WebGPU build: ${requests}`);
-    for (const m of ["integrated_gradients", "grad_sam", "occlusion"]) await page.getByLabel(m.replace(/_/g, " ")).uncheck();
-    await page.getByLabel("saliency", { exact: true }).check();
+    for (const m of ["Integrated Gradients", "Grad-SAM", "Occlusion"]) await page.getByLabel(m, { exact: true }).uncheck();
+    await page.getByLabel("Saliency", { exact: true }).check();
     const text = "Flat and dull.";
     await explain(page, text);
     const cpu = await probability(page, "negative");

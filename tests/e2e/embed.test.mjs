@@ -2,13 +2,15 @@
 // model download, the same widget in an <iframe>, and the full page's embed code.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { DIST, launch, loadedPage, recordRequests, serveDist } from "./harness.mjs";
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { ARTIFACTS, DIST, launch, loadedPage, recordRequests, serveDist } from "./harness.mjs";
 
 const POST = `<!doctype html><html><head><meta charset="utf-8"><title>A post</title></head><body>
 <h1>My review of reviews</h1>
 <gradlens-explain id="first" src="/demo/" text="A gorgeous, witty, seductive movie." methods="integrated_gradients,occlusion"></gradlens-explain>
 <p>Some prose between the widgets.</p>
-<gradlens-explain id="second" src="/demo/" text="The plot is thin &amp; the jokes fall flat." methods="saliency" theme="dark" curve></gradlens-explain>
+<gradlens-explain id="second" src="demo" text="The plot is thin &amp; the jokes fall flat." methods="saliency" theme="dark" curve></gradlens-explain>
 <script type="module" src="/demo/loader.js"></script>
 </body></html>`;
 
@@ -26,7 +28,7 @@ after(async () => {
 
 const words = (widget) => widget.locator(".method .word").allTextContents();
 
-test("two widgets on a post, served from a sub-path, share one model download", async () => {
+test("two widgets on a post, served from a sub-path (spelt two ways), share one model download; the dark one is dark", async () => {
   const page = await browser.newPage();
   const requests = recordRequests(page, [], (url) => new URL(url).pathname);
   await page.goto(site.origin + "/post.html");
@@ -41,12 +43,29 @@ test("two widgets on a post, served from a sub-path, share one model download", 
   assert.deepEqual((await words(first)).slice(0, 3), ["A", "gorgeous", ",", "witty", ",", "seductive", "movie", "."].slice(0, 3));
   assert.match(await second.locator(".gl-prediction").textContent(), /^negative/);
   assert.equal(await second.getAttribute("data-theme"), "dark");
+  // Dark word boxes (the scale starts from the widget's background, not from white) and a dark chart.
+  const shades = await second.locator(".word").evaluateAll((els) => els.map((e) => getComputedStyle(e).backgroundColor));
+  const brightness = (rgb) => rgb.match(/\d+/g).slice(0, 3).reduce((sum, c) => sum + Number(c), 0) / 3;
+  assert.ok(shades.every((s) => brightness(s) < 128), `dark word boxes: ${shades}`);
+  assert.equal(await second.locator(".chart svg > rect").first().evaluate((e) => getComputedStyle(e).fill), "rgba(0, 0, 0, 0)");
   assert.ok((await words(second)).includes("&"), "the text's markup-like characters are shown as text");
   assert.equal(await second.locator('.chart[data-chart="deletion"] svg polyline').count(), 1);
   assert.equal(await first.locator(".chart").count(), 0, "no curve unless asked");
 
   assert.equal(requests.filter((p) => p === "/demo/model/classifier.bpk.gz").length, 1, `one download: ${requests}`);
   assert.ok(requests.every((p) => p === "/post.html" || p.startsWith("/demo/")), `${requests}`);
+
+  // Screenshots of the light and the dark widget, on a desktop and on a phone.
+  await mkdir(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: join(ARTIFACTS, "widgets-desktop.png"), fullPage: true });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.screenshot({ path: join(ARTIFACTS, "widgets-phone.png"), fullPage: true });
+
+  // Each row says which class it explains, with its legend; one click explains the other class.
+  assert.deepEqual(await first.locator(".method").evaluateAll((els) => els.map((e) => e.dataset.explains)), ["positive", "positive"]);
+  assert.equal(await first.locator(".method .legend").count(), 2);
+  await first.locator('.gl-switch[data-class="negative"]').click();
+  await first.locator('.method[data-explains="negative"]').first().waitFor({ timeout: 120_000 });
   await page.close();
 });
 

@@ -107,7 +107,7 @@ test("a worker that dies ends the request with a message, and the page starts ne
 
 test("a text longer than the model reads is explained from its beginning, and the page says so", async () => {
   const { page } = await loadedPage(browser, site.origin);
-  for (const m of ["integrated_gradients", "occlusion"]) await page.getByLabel(m.replace(/_/g, " ")).uncheck();
+  for (const m of ["Integrated Gradients", "Occlusion"]) await page.getByLabel(m, { exact: true }).uncheck();
   const long = "The first act is lovely. " + "Then it drags on and on without any point at all. ".repeat(30);
   await explain(page, long);
   await page.getByText("longer than the model reads", { exact: false }).waitFor();

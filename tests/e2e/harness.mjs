@@ -71,9 +71,11 @@ export function launch({ webgpu = false } = {}) {
 }
 
 /** Records the URL of every request `page` makes over the network (a `blob:` URL, such as the script
- * of the worker that runs the model, never leaves the browser). */
+ * of the worker that runs the model, never leaves the browser): fetches, EventSource streams and beacons
+ * are requests, and a WebSocket (such as a dev server's live reload) counts as one too. */
 export function recordRequests(page, requests = [], as = (url) => url) {
   page.on("request", (r) => r.url().startsWith("blob:") || requests.push(as(r.url())));
+  page.on("websocket", (socket) => requests.push(as(socket.url())));
   return requests;
 }
 

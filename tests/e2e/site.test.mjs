@@ -5,7 +5,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { ARTIFACTS, explain, launch, loadedPage, serveDist } from "./harness.mjs";
+import { ARTIFACTS, REVIEW, explain, launch, loadedPage, serveDist } from "./harness.mjs";
 
 let site, browser, origin;
 
@@ -39,11 +39,11 @@ test("explains typed text in the tab: prediction, highlights, methods, curves; n
   // IG gives "gorgeous" the strongest support: its score is the largest and it is drawn in full blue.
   const scores = (await ig.evaluateAll((els) => els.map((e) => parseFloat(e.dataset.score))));
   assert.equal(scores.indexOf(Math.max(...scores)), 1, `scores ${scores}`);
-  assert.match(await ig.nth(1).getAttribute("style"), /background:rgb\(33,102,172\)/);
+  assert.equal(await ig.nth(1).evaluate((e) => getComputedStyle(e).backgroundColor), "rgb(33, 102, 172)");
 
   // Switch methods: drop occlusion, add saliency.
-  await page.getByLabel("occlusion").uncheck();
-  await page.getByLabel("saliency", { exact: true }).check();
+  await page.getByLabel("Occlusion", { exact: true }).uncheck();
+  await page.getByLabel("Saliency", { exact: true }).check();
   await explain(page, "The plot is thin and the jokes fall flat.");
   const negative = parseFloat(await page.locator('.bar[data-label="negative"] span').last().textContent());
   assert.ok(negative > 50, `a negative review is classified negative (${negative}%)`);
@@ -109,6 +109,85 @@ test("explains typed text in the tab: prediction, highlights, methods, curves; n
   await mkdir(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: join(ARTIFACTS, "site.png"), fullPage: true });
   assert.equal(requests.length, afterLoad, `requests after load: ${requests.slice(afterLoad)}`);
+  await page.close();
+});
+
+test("an out-of-date report is marked; right-to-left text keeps its direction and marks; unknown text is flagged", async () => {
+  const { page } = await loadedPage(browser, origin);
+  await explain(page, "A gorgeous, witty, seductive movie.");
+  assert.equal(await page.locator(".report.stale").count(), 0);
+  await page.fill("#text", "Flat.");
+  assert.equal(await page.locator(".report.stale").count(), 1, "the report of another text is marked");
+  assert.match(await page.locator(".stale-note").textContent(), /for “A gorgeous, witty, seductive movie\.”/);
+  assert.equal(await page.locator(".report.stale > .explanation").evaluate((e) => getComputedStyle(e).opacity), "0.45", "dimmed");
+  await explain(page, "Flat.");
+  assert.equal(await page.locator(".report.stale").count(), 0);
+
+  // Arabic, with tanween ending both words: read right to left, the marks inside their words' spans.
+  await explain(page, "كتابٌ جميلٌ.");
+  assert.equal(await page.locator("#text").getAttribute("dir"), "auto");
+  const row = page.locator('.method[data-method="grad_sam"] .highlighted');
+  assert.equal(await row.evaluate((e) => getComputedStyle(e).direction), "rtl");
+  assert.deepEqual((await row.locator(".word").allTextContents()).slice(0, 2), ["كتابٌ", "جميلٌ"]);
+
+  // Emoji only: the vocabulary knows none of them, and the page says so beside the prediction.
+  await explain(page, "🎬🎬 🍿 ✨✨");
+  assert.match(await page.locator(".prediction .warning").textContent(), /3 of this text's 3 tokens are unknown/);
+  await explain(page, "A gorgeous movie 🎬.");
+  assert.equal(await page.locator(".prediction .warning").count(), 0);
+  await page.close();
+});
+
+test("a reader can read it: the class each row explains, a switch to the other, metrics in plain words, a phone", async () => {
+  const { page } = await loadedPage(browser, origin);
+  await explain(page, "A gorgeous, witty, seductive movie.");
+  const rows = page.locator(".method");
+  // Every row names its method and the class its colours explain, with the legend beside it.
+  assert.deepEqual(await rows.evaluateAll((els) => els.map((e) => e.dataset.explains)), ["positive", "positive", "positive"]);
+  assert.match(await rows.first().locator("h3").textContent(), /^Grad-SAM · explains positive/);
+  assert.equal(await page.locator(".method .legend").count(), 3);
+  assert.match(await rows.first().locator(".legend").textContent(), /supports positive.*speaks against positive/);
+  assert.match(await page.locator(".explained").textContent(), /The colours explain positive \(the prediction\)/);
+  const ig = page.locator('.method[data-method="integrated_gradients"] .word');
+  const gorgeous = async () => parseFloat(await ig.nth(1).getAttribute("data-score"));
+  assert.ok((await gorgeous()) > 0, "gorgeous supports positive");
+
+  // One click explains the other class: the same word now speaks against it, drawn in red.
+  const before = Number(await page.locator("main").getAttribute("data-finished"));
+  await page.locator('.switch-class[data-class="negative"]').click();
+  await page.locator(`main[data-finished="${before + 1}"][aria-busy="false"]`).waitFor({ timeout: 120_000 });
+  assert.deepEqual(await rows.evaluateAll((els) => els.map((e) => e.dataset.explains)), ["negative", "negative", "negative"]);
+  assert.match(await page.locator(".explained").textContent(), /The colours explain negative \(not the prediction\)/);
+  assert.ok((await gorgeous()) < 0, "gorgeous speaks against negative");
+  const [r, g, b] = (await ig.nth(1).evaluate((e) => getComputedStyle(e).backgroundColor)).match(/\d+/g).map(Number);
+  assert.ok(r > g && r > b, `red: ${r},${g},${b}`);
+
+  // Metrics and curves in plain words, methods by their names everywhere.
+  assert.deepEqual(await page.locator(".metric-help dt").allTextContents(),
+    ["Comprehensiveness ↑", "Sufficiency ↓", "Log-odds ↓", "Deletion area ↓", "Insertion area ↑"]);
+  assert.match(await page.locator(".metric-help dd").first().textContent(), /Higher: the highlighted words drove the prediction/);
+  assert.match(await page.locator('.chart[data-chart="deletion"] figcaption').textContent(), /highest-scored first/);
+  assert.deepEqual(await page.locator(".faithfulness tbody th").allTextContents(), ["Grad-SAM", "Integrated Gradients", "Occlusion"]);
+  const legend = (await page.locator('.chart[data-chart="deletion"] svg text').allTextContents()).map((t) => t.trim());
+  assert.ok(legend.includes("Integrated Gradients"), `chart legend: ${legend}`);
+
+  // The Grad-SAM map of a long review keeps its labels at their size (the map scrolls sideways instead).
+  await explain(page, REVIEW);
+  await page.locator(".attention-map summary").click();
+  const map = page.locator('.chart[data-chart="grad-sam"] svg');
+  await map.waitFor();
+  const scale = await map.evaluate((svg) => svg.getBoundingClientRect().width / svg.width.baseVal.value);
+  assert.ok(Math.abs(scale - 1) < 0.01, `the map is drawn at its own size (scale ${scale})`);
+
+  // A phone: nothing wider than the screen, the metrics stacked as "name: value" lines.
+  await page.setViewportSize({ width: 390, height: 844 });
+  const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(wide <= 390, `the page fits a phone's width (${wide} px)`);
+  const wrap = await page.locator(".table-wrap").evaluate((e) => [e.scrollWidth, e.clientWidth]);
+  assert.ok(wrap[0] <= wrap[1], `the metric table is not clipped: ${wrap}`);
+  assert.equal(await page.locator(".faithfulness td").first().evaluate((e) => getComputedStyle(e, "::before").content), '"Comprehensiveness: "');
+  await mkdir(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: join(ARTIFACTS, "site-phone.png"), fullPage: true });
   await page.close();
 });
 

@@ -29,6 +29,10 @@ fn main() {
         return;
     }
     let document = web_sys::window().and_then(|w| w.document()).expect("a document");
+    // index.html's loading line: the page says what it loads from here on.
+    if let Some(boot) = document.get_element_by_id("gradlens-boot") {
+        boot.remove();
+    }
     let elements = document.query_selector_all("gradlens-explain").expect("a valid selector");
     if elements.length() > 0 {
         // A page that embeds widgets: one per element; they share one model download.

@@ -1,9 +1,9 @@
 //! Rendering an [`Explanation`]: the words of the text coloured by each method's scores, a legend, the
 //! metric values and the deletion / insertion curves.
 
-use gradlens_attribution::{Attribution, Explanation, MetricValue, Segment};
+use gradlens_attribution::{Attribution, Explanation, MetricInfo, MetricValue, Segment};
 use gradlens_render::chart::{Curve, heatmap};
-use gradlens_render::color::{normalise, rgb, text_on};
+use gradlens_render::color::{WHITE, normalise, rgb_over, text_on};
 use std::rc::Rc;
 
 use leptos::prelude::*;
@@ -11,26 +11,36 @@ use leptos::prelude::*;
 use crate::export::{download, file_name};
 use crate::runner::page_metrics;
 
-/// The text with each word's background coloured by its score (blue supports, red opposes), the score
-/// in the word's tooltip and accessible name.
-pub fn highlighted(explanation: &Explanation, word_scores: &[f32]) -> Vec<AnyView> {
+/// The text with each word's background coloured by its score (blue supports, red opposes), from `base`
+/// (the background it is shown on), the score in the word's tooltip and accessible name.
+pub fn highlighted(explanation: &Explanation, word_scores: &[f32], base: (u8, u8, u8)) -> Vec<AnyView> {
     let shades = normalise(word_scores);
     explanation
         .segments(word_scores)
         .map(|segment| match segment {
             Segment::Gap(gap) => gap.to_owned().into_any(),
             Segment::Word { index, text, score } => {
-                let (bg, fg) = (rgb(shades[index]), text_on(rgb(shades[index])));
-                let style = format!("background:rgb({},{},{});color:rgb({},{},{})", bg.0, bg.1, bg.2, fg.0, fg.1, fg.2);
+                let bg = rgb_over(shades[index], base);
+                let fg = text_on(bg);
                 let value = format!("{score:+.4}");
+                // Colours as CSSOM properties, not a style attribute: a host's `style-src 'self'` allows them.
                 view! {
-                    <span class="word" style=style title=value.clone() data-score=value.clone() tabindex="0"
-                        aria-label=format!("{text}: {value}")>{text.to_owned()}</span>
+                    <span class="word" style:background-color=css_rgb(bg) style:color=css_rgb(fg) title=value.clone()
+                        data-score=value.clone() tabindex="0" aria-label=format!("{text}: {value}")>{text.to_owned()}</span>
                 }
                 .into_any()
             }
         })
         .collect()
+}
+
+/// Ctrl+Enter (Cmd+Enter on a Mac) in a text box: explain, as the button does.
+pub fn explain_keys(event: &web_sys::KeyboardEvent) -> bool {
+    event.key() == "Enter" && (event.ctrl_key() || event.meta_key())
+}
+
+fn css_rgb((r, g, b): (u8, u8, u8)) -> String {
+    format!("rgb({r},{g},{b})")
 }
 
 /// For methods that read several parts of the model: the words as each part reads them, with the
@@ -47,7 +57,7 @@ fn readings(explanation: &Explanation, attribution: &Attribution) -> Option<AnyV
             view! {
                 <li class="reading" data-label=reading.label.clone() data-score=format!("{:.4}", reading.score)>
                     <span class="reading-name" title=meaning.clone()>{format!("{} · {:.3}", reading.label, reading.score)}</span>
-                    <span class="highlighted">{highlighted(explanation, &word_scores)}</span>
+                    <span class="highlighted" dir="auto">{highlighted(explanation, &word_scores, WHITE)}</span>
                 </li>
             }
         })
@@ -62,15 +72,26 @@ fn readings(explanation: &Explanation, attribution: &Attribution) -> Option<AnyV
     Some(view! { {encoder}<details class="readings"><summary>{summary}</summary><ol>{rows}</ol></details> }.into_any())
 }
 
+/// The colour scale's two ends in words, for the class a row explains: part of every row, so that a
+/// reader never has to look elsewhere to read the colours.
 pub fn legend(label: &str) -> AnyView {
     let ends = gradlens_render::color::legend(label).map(|((r, g, b), words)| {
-        view! { <span class="swatch" style=format!("background:rgb({r},{g},{b})")></span>{words} }
+        view! { <span class="swatch" style:background-color=css_rgb((r, g, b))></span>{words} }
     });
     view! { <p class="legend">{ends.into_iter().collect_view()}{format!(" · {}", gradlens_render::color::LEGEND_NOTE)}</p> }.into_any()
 }
 
-fn metric_cells(values: &[MetricValue]) -> AnyView {
-    values.iter().map(|v| view! { <td data-metric=v.metric.clone()>{format!("{:.3}", v.value)}</td> }).collect_view().into_any()
+/// A row's values; each cell carries its column's heading, which a phone shows beside the value (the
+/// table stacks there: style.css).
+fn metric_cells(values: &[MetricValue], infos: &[MetricInfo]) -> AnyView {
+    values
+        .iter()
+        .map(|v| {
+            let title = infos.iter().find(|i| i.name == v.metric).map(|i| i.title.clone()).unwrap_or_default();
+            view! { <td data-metric=v.metric.clone() data-title=title>{format!("{:.3}", v.value)}</td> }
+        })
+        .collect_view()
+        .into_any()
 }
 
 /// A button that downloads what `make` returns.
@@ -84,7 +105,6 @@ fn export_button(label: &'static str, name: String, mime: &'static str, make: im
 }
 
 pub fn explanation_view(explanation: &Rc<Explanation>) -> AnyView {
-    let label = explanation.model.labels[explanation.predicted].clone();
     let rows = explanation
         .attributions
         .iter()
@@ -99,10 +119,12 @@ pub fn explanation_view(explanation: &Rc<Explanation>) -> AnyView {
             };
             let picture = move || gradlens_render::highlight::svg(&for_svg.only(i));
             let gap = a.diagnostics.completeness.map(|c| format!(" · completeness gap {:.1}%", 100.0 * c.relative_gap)).unwrap_or_default();
+            let class = &explanation.model.labels[a.target];
             view! {
-                <div class="method" data-method=a.method.clone()>
-                    <h3>{a.method.replace('_', " ")}<small>{format!(" · {:.2} s{gap}", a.seconds)}</small></h3>
-                    <p class="highlighted">{highlighted(explanation, &a.word_scores)}</p>
+                <div class="method" data-method=a.method.clone() data-explains=class.clone()>
+                    <h3>{a.title()}<span class="explains">{format!(" · explains {class}")}</span><small>{format!(" · {:.2} s{gap}", a.seconds)}</small></h3>
+                    <p class="highlighted" dir="auto">{highlighted(explanation, &a.word_scores, WHITE)}</p>
+                    {legend(class)}
                     {readings(explanation, a)}
                     <p class="exports">
                         "Export: "
@@ -134,7 +156,6 @@ pub fn explanation_view(explanation: &Rc<Explanation>) -> AnyView {
     });
     view! {
         <section class="explanation" aria-label="explanation">
-            {legend(&label)}
             <p class="exports">
                 "Export every method: "
                 {export_button("JSON", file_name("explanation", "json"), "application/json", {
@@ -157,17 +178,18 @@ pub fn explanation_view(explanation: &Rc<Explanation>) -> AnyView {
 /// The metric table and the curves, once the metrics are in.
 fn faithfulness_view(explanation: &Explanation) -> AnyView {
     let infos: Vec<_> = page_metrics().iter().map(|m| m.info()).collect();
-    let header = infos
-        .iter()
-        .map(|i| view! { <th title=i.description.clone()>{format!("{} {}", i.name.replace('_', " "), if i.lower_is_better { "↓" } else { "↑" })}</th> })
-        .collect_view();
+    let heading = |i: &MetricInfo| format!("{} {}", i.title, if i.lower_is_better { "↓" } else { "↑" });
+    let header = infos.iter().map(|i| view! { <th scope="col" title=i.description.clone()>{heading(i)}</th> }).collect_view();
     let table_rows = explanation
         .attributions
         .iter()
-        .map(|a| view! { <tr><th scope="row">{a.method.replace('_', " ")}</th>{metric_cells(&a.metrics)}</tr> })
+        .map(|a| view! { <tr><th scope="row">{a.title()}</th>{metric_cells(&a.metrics, &infos)}</tr> })
         .collect_view();
+    let help = infos.iter().map(|i| view! { <dt>{heading(i)}</dt><dd>{i.meaning.clone()}</dd> }).collect_view();
     let charts = Curve::ALL.map(|curve| (curve, curve.chart(&curve.series(explanation))));
-    let figures = charts.clone().map(|(curve, svg)| view! { <figure class="chart" data-chart=curve.key() inner_html=svg></figure> });
+    let figures = charts.clone().map(|(curve, svg)| {
+        view! { <figure class="chart" data-chart=curve.key()><div inner_html=svg></div><figcaption>{curve.caption()}</figcaption></figure> }
+    });
     let exports = charts.map(|(curve, svg)| {
         let label = if curve == Curve::Deletion { "deletion SVG" } else { "insertion SVG" };
         export_button(label, file_name(curve.key(), "svg"), "image/svg+xml", move || svg.clone())
@@ -175,9 +197,10 @@ fn faithfulness_view(explanation: &Explanation) -> AnyView {
     view! {
         <section class="faithfulness" aria-label="faithfulness">
             <h2>"Faithfulness"</h2>
-            <div class="table-wrap">
-                <table><thead><tr><th>"method"</th>{header}</tr></thead><tbody>{table_rows}</tbody></table>
+            <div class="table-wrap" tabindex="0" role="region" aria-label="metric values">
+                <table><thead><tr><th scope="col">"Method"</th>{header}</tr></thead><tbody>{table_rows}</tbody></table>
             </div>
+            <dl class="metric-help">{help}</dl>
             <div class="charts">{figures.into_iter().collect_view()}</div>
             <p class="exports">"Export the curves: "{exports.into_iter().collect_view()}</p>
         </section>

@@ -8,6 +8,7 @@ use gradlens_attribution::Explanation;
 use gradlens_attribution::metrics::Metric;
 use gradlens_render::chart::Curve;
 use html_escape::encode_double_quoted_attribute;
+use wasm_bindgen::JsCast;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -42,6 +43,13 @@ impl WidgetOptions {
         if !src.is_empty() && !src.ends_with('/') {
             src.push('/');
         }
+        // As an absolute address: widgets that spell the same site differently share its download.
+        if !src.is_empty()
+            && let Some(base) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.base_uri().ok().flatten())
+            && let Ok(url) = web_sys::Url::new_with_base(&src, &base)
+        {
+            src = url.href();
+        }
         let methods: Vec<String> = get("methods")
             .unwrap_or_else(|| "integrated_gradients".into())
             .split(',')
@@ -60,8 +68,9 @@ impl WidgetOptions {
         }
     }
 
-    /// The `<iframe>` snippet for these options, the page being at `page_url`.
-    pub fn iframe(&self, page_url: &str) -> String {
+    /// The `<iframe>` snippet for these options, the site's folder being at `site` (with its `embed.js`,
+    /// which sizes the frame to its content).
+    pub fn iframe(&self, site: &str) -> String {
         let query = web_sys::UrlSearchParams::new().expect("URLSearchParams exists in every browser");
         query.append("embed", "");
         query.append("text", &self.text);
@@ -75,10 +84,12 @@ impl WidgetOptions {
         if self.curve {
             query.append("curve", "true");
         }
-        let src = format!("{page_url}?{}", String::from(query.to_string()));
-        let height = 180 + 70 * self.methods.len() + if self.curve { 320 } else { 0 };
+        let src = format!("{site}?{}", String::from(query.to_string()));
+        // The frame's height until it reports its own (embed.js): enough for a few lines per method.
+        let height = 240 + 90 * self.methods.len() + if self.curve { 420 } else { 0 };
         format!(
-            r#"<iframe src="{}" title="GradLens explanation" width="640" height="{height}" style="border:1px solid #d5dae1;border-radius:6px" loading="lazy"></iframe>"#,
+            r#"<iframe src="{}" title="GradLens explanation" width="640" height="{height}" frameborder="0" loading="lazy"></iframe>
+<script src="{site}embed.js" async></script>"#,
             encode_double_quoted_attribute(&src)
         )
     }
@@ -97,12 +108,54 @@ impl WidgetOptions {
     }
 }
 
+/// The dark widget's background in widget.css.
+const DARK_BACKGROUND: (u8, u8, u8) = (27, 31, 36);
+
 /// Styles of the widget, scoped by its class: an embedding page has none of the site's style sheet.
 const STYLE: &str = include_str!("../widget.css");
+
+/// Adds the widget's styles to the document once, as a constructed style sheet: a `<style>` element or a
+/// style attribute would be refused by a host whose Content-Security-Policy says `style-src 'self'`.
+fn adopt_style() {
+    thread_local!(static ADOPTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) });
+    if ADOPTED.with(|a| a.replace(true)) {
+        return;
+    }
+    let document = web_sys::window().and_then(|w| w.document()).expect("a document");
+    let sheet = web_sys::CssStyleSheet::new().expect("constructed style sheets exist in every browser GradLens runs in");
+    if sheet.replace_sync(STYLE).is_err() {
+        return;
+    }
+    let sheets: js_sys::Array = js_sys::Reflect::get(&document, &"adoptedStyleSheets".into()).map(|s| s.unchecked_into()).unwrap_or_default();
+    sheets.push(&sheet);
+    let _ = js_sys::Reflect::set(&document, &"adoptedStyleSheets".into(), &sheets);
+}
+
+/// Inside an `<iframe>`: tells the embedding page the height of the content whenever it changes, so that
+/// the snippet's `embed.js` can size the frame to it (no inner scroll bar).
+fn report_height(root: &web_sys::Element) {
+    let Some(window) = web_sys::window() else { return };
+    let Ok(Some(parent)) = window.parent() else { return };
+    if parent == window {
+        return;
+    }
+    let on_resize = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || {
+        let Some(body) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) else { return };
+        let message = crate::engine::message("gradlens-height", 0, &[("height", body.scroll_height().into())]);
+        let _ = parent.post_message(&message, "*");
+    });
+    let Ok(observer) = web_sys::ResizeObserver::new(on_resize.as_ref().unchecked_ref()) else { return };
+    observer.observe(root);
+    // Both live as long as the page.
+    on_resize.forget();
+    std::mem::forget(observer);
+}
 
 #[component]
 pub fn Widget(options: WidgetOptions) -> impl IntoView {
     let WidgetOptions { src, text, methods, target, backend, theme, editable, curve } = options;
+    // The words' colours start from the widget's background (widget.css).
+    let base = if theme == "dark" { DARK_BACKGROUND } else { gradlens_render::color::WHITE };
     let text = RwSignal::new(text);
     let model = RwSignal::new_local(None::<Rc<crate::engine::Engine>>);
     let status = RwSignal::new("Loading the model…".to_string());
@@ -111,12 +164,16 @@ pub fn Widget(options: WidgetOptions) -> impl IntoView {
     let running = RwSignal::new(false);
     let methods = StoredValue::new(methods);
     let chosen_backend = RwSignal::new(None::<Backend>);
-    let target = StoredValue::new(target);
+    // The class explained: the attribute's, or the prediction's; the reader may switch it.
+    let target = RwSignal::new(target);
+    adopt_style();
+    let root = NodeRef::<leptos::html::Div>::new();
+    root.on_load(|root| report_height(&root));
 
     let run = move || {
         let Some(m) = model.get_untracked() else { return };
         let metrics = if curve { vec![Metric::DeletionArea] } else { Vec::new() };
-        let request = match request(&m.config, text.get_untracked(), &methods.get_value(), target.get_value().as_deref(), metrics) {
+        let request = match request(&m.config, text.get_untracked(), &methods.get_value(), target.get_untracked().as_deref(), metrics) {
             Ok(request) => request,
             Err(e) => {
                 report.set(Some(Err(e.message().to_owned())));
@@ -158,12 +215,30 @@ pub fn Widget(options: WidgetOptions) -> impl IntoView {
                     .attributions
                     .iter()
                     .map(|a| {
+                        let class = &e.model.labels[a.target];
                         view! {
-                            <div class="method" data-method=a.method.clone()>
-                                <span class="gl-method">{a.method.replace('_', " ")}</span>
-                                <p class="highlighted">{highlighted(e, &a.word_scores)}</p>
+                            <div class="method" data-method=a.method.clone() data-explains=class.clone()>
+                                <span class="gl-method">{format!("{} · explains {class}", a.title())}</span>
+                                <p class="highlighted" dir="auto">{highlighted(e, &a.word_scores, base)}</p>
+                                {legend(class)}
                             </div>
                         }
+                    })
+                    .collect_view();
+                let explained = e.attributions.first().map_or(e.predicted, |a| a.target);
+                let others = e
+                    .model
+                    .labels
+                    .iter()
+                    .enumerate()
+                    .filter(|&(i, _)| i != explained)
+                    .map(|(_, label)| {
+                        let ask = label.clone();
+                        let switch = move |_| {
+                            target.set(Some(ask.clone()));
+                            run();
+                        };
+                        view! { <button type="button" class="gl-switch" data-class=label.clone() on:click=switch>{format!("Explain {label} instead")}</button> }
                     })
                     .collect_view();
                 let chart = curve.then(|| {
@@ -175,8 +250,9 @@ pub fn Widget(options: WidgetOptions) -> impl IntoView {
                         {format!("{predicted} ({:.1}%)", 100.0 * e.probabilities[e.predicted])}
                         {e.truncated.then_some(" · only the beginning of the text was read")}
                     </p>
+                    {e.unknown_warning().map(|w| view! { <p class="gl-warning" role="note">{w}</p> })}
                     {rows}
-                    {legend(&e.model.labels[e.attributions.first().map_or(e.predicted, |a| a.target)])}
+                    <p class="gl-switches">{others}</p>
                     {chart}
                 }
                 .into_any()
@@ -185,11 +261,11 @@ pub fn Widget(options: WidgetOptions) -> impl IntoView {
     };
 
     view! {
-        <div class="gradlens-widget" data-theme=theme aria-busy=move || running.get().to_string()>
-            <style>{STYLE}</style>
+        <div class="gradlens-widget" data-theme=theme aria-busy=move || running.get().to_string() node_ref=root>
             {editable.then(|| view! {
                 <form class="gl-form" on:submit=move |ev| { ev.prevent_default(); run(); }>
-                    <textarea aria-label="Text to explain" prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev))></textarea>
+                    <textarea aria-label="Text to explain (Ctrl+Enter explains)" dir="auto" prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev))
+                        on:keydown=move |ev| if crate::view::explain_keys(&ev) { ev.prevent_default(); run(); }></textarea>
                     <button type="submit" disabled=move || model.with(Option::is_none)>"Explain"</button>
                 </form>
             })}

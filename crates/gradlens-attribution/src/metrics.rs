@@ -109,7 +109,36 @@ impl Metric {
             Metric::DeletionArea => ("deletion_area", "area under p(y) as top tokens are removed one by one", (0.0, 1.0), true),
             Metric::InsertionArea => ("insertion_area", "area under p(y) as top tokens are inserted one by one", (0.0, 1.0), false),
         };
-        MetricInfo { name: name.into(), description: description.into(), range, lower_is_better }
+        let top = |k: &f32| format!("the top {:.0}% of the words by score", 100.0 * k);
+        let (title, meaning) = match self {
+            Metric::LogOdds { k } => (
+                "Log-odds".to_owned(),
+                format!("How far the model's confidence falls (in log-odds) when {} are blanked out. Lower: the highlighted words mattered.", top(k)),
+            ),
+            Metric::Comprehensiveness { k } => (
+                "Comprehensiveness".to_owned(),
+                format!("How much confidence is lost when {} are deleted. Higher: the highlighted words drove the prediction.", top(k)),
+            ),
+            Metric::Sufficiency { k } => (
+                "Sufficiency".to_owned(),
+                format!("How much confidence is lost when only {} are kept. Lower: those words alone are enough.", top(k)),
+            ),
+            Metric::AopcComprehensiveness => {
+                ("AOPC comprehensiveness".to_owned(), "Comprehensiveness averaged over deleting 10%, 20%, … 100% of the words. Higher is better.".to_owned())
+            }
+            Metric::AopcSufficiency => {
+                ("AOPC sufficiency".to_owned(), "Sufficiency averaged over keeping 10%, 20%, … 100% of the words. Lower is better.".to_owned())
+            }
+            Metric::DeletionArea => (
+                "Deletion area".to_owned(),
+                "The area under the deletion curve: confidence as words are removed, highest-scored first. Lower: confidence collapses as soon as the top words go.".to_owned(),
+            ),
+            Metric::InsertionArea => (
+                "Insertion area".to_owned(),
+                "The area under the insertion curve: confidence as words are put back into an empty text, highest-scored first. Higher: a few top words restore the prediction.".to_owned(),
+            ),
+        };
+        MetricInfo { name: name.into(), description: description.into(), title, meaning, range, lower_is_better }
     }
 
     /// The metric's value for token `scores` of `input` (one per token).

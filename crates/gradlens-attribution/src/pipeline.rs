@@ -48,10 +48,11 @@ pub struct Stage {
 
 impl std::fmt::Display for Stage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let title = |name: &str| Method::by_name(name).map_or_else(|_| name.to_owned(), |m| m.display_name().to_owned());
         match (&self.method, self.metrics) {
             (None, _) => write!(f, "reading the text"),
-            (Some(m), false) => write!(f, "{}", m.replace('_', " ")),
-            (Some(m), true) => write!(f, "faithfulness of {}", m.replace('_', " ")),
+            (Some(m), false) => write!(f, "{}", title(m)),
+            (Some(m), true) => write!(f, "faithfulness of {}", title(m)),
         }
     }
 }
@@ -131,14 +132,16 @@ pub async fn explain(model: &Classifier, request: &Request, hooks: &mut impl Hoo
 pub fn unexplained(input: &ExplainedInput) -> Explanation {
     let config = input.model.config();
     let encoded = &input.encoded;
-    Explanation::new(
+    let explanation = Explanation::new(
         encoded.text.clone(),
         ModelInfo { name: config.name.clone(), labels: config.labels.clone() },
         encoded.result_tokens(),
         encoded.words.clone(),
         encoded.truncated,
         input.probabilities.clone(),
-    )
+    );
+    let unknown_tokens = encoded.ids.iter().filter(|&&id| id == config.special_tokens.unk).count();
+    Explanation { unknown_tokens, ..explanation }
 }
 
 /// Runs one method on `input`, timed, its token scores summed into the words of `explanation`.
@@ -147,6 +150,7 @@ pub async fn attribute(input: &ExplainedInput<'_>, explanation: &Explanation, me
     let out = method.attribute(input).await?;
     Ok(Attribution {
         method: method.name().to_owned(),
+        display_name: method.display_name().to_owned(),
         target: input.target,
         word_scores: explanation.word_scores(&out.token_scores),
         token_scores: out.token_scores,

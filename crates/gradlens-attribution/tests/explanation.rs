@@ -41,6 +41,19 @@ fn word_scores_sum_the_scores_of_their_tokens() {
 }
 
 #[test]
+fn a_text_of_unknown_tokens_is_flagged() {
+    let model = tiny();
+    let unk = model.config().special_tokens.unk;
+    for (text, unknown) in [("🎬🎬 🍿 ✨✨", true), ("A gorgeous, witty movie 🎬.", false)] {
+        let explanation = explain(&model, &Request::new(text, vec![method("saliency")]), &mut NoHooks).block_on().unwrap();
+        let ids = model.encode(text).unwrap().ids;
+        assert_eq!(explanation.unknown_tokens, ids.iter().filter(|&&id| id == unk).count(), "{text}");
+        assert!(explanation.unknown_tokens > 0, "{text}: the emoji are unknown to the vocabulary");
+        assert_eq!(explanation.unknown_warning().is_some(), unknown, "{text}");
+    }
+}
+
+#[test]
 fn metrics_travel_inside_each_attribution_and_round_trip_through_json() {
     let model = tiny();
     let request = Request {

@@ -144,7 +144,12 @@ fn metrics_describe_themselves() {
         let info = metric.info();
         assert!(!info.name.is_empty() && !info.description.is_empty());
         assert!(info.range.0 < info.range.1);
+        // The plain words say the same direction as the flag the tables' arrows come from.
+        let direction = if info.lower_is_better { "Lower" } else { "Higher" };
+        assert!(info.meaning.contains(direction), "{}: {}", info.name, info.meaning);
+        assert!(!info.title.is_empty() && !info.title.contains('_'), "{}", info.title);
     }
+    assert!(Metric::Comprehensiveness { k: 0.2 }.info().meaning.contains("the top 20% of the words"));
     assert!(!Metric::Comprehensiveness { k: 0.2 }.info().lower_is_better);
     assert!(Metric::Sufficiency { k: 0.2 }.info().lower_is_better);
     assert!(Metric::LogOdds { k: 0.2 }.info().lower_is_better);

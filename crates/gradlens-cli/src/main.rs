@@ -198,6 +198,9 @@ fn explain_command(args: ExplainArgs) -> Result<()> {
     if explanation.truncated {
         eprintln!("gradlens: the text is longer than the model's {} tokens; only its beginning was explained", model.config().max_len);
     }
+    if let Some(warning) = explanation.unknown_warning() {
+        eprintln!("gradlens: {warning}");
+    }
     match args.format {
         Format::Json => writeln!(out, "{}", explanation.to_json())?,
         Format::Html => out.write_all(gradlens_render::html::document(&explanation).as_bytes())?,

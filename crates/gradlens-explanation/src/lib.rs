@@ -34,6 +34,9 @@ pub struct Explanation {
     pub words: Vec<Word>,
     /// The text was longer than the model reads; tokens past its maximum were dropped.
     pub truncated: bool,
+    /// Tokens the vocabulary lacks (the tokenizer's unknown token): see [`Explanation::unknown_warning`].
+    #[serde(default)]
+    pub unknown_tokens: usize,
     /// Softmax of the logits, in label order.
     pub probabilities: Vec<f32>,
     /// Index of the most probable class.
@@ -80,6 +83,9 @@ pub struct Word {
 pub struct Attribution {
     /// Registry name of the method (e.g. `integrated_gradients`).
     pub method: String,
+    /// The method's name for readers (e.g. `Integrated Gradients`); see [`Attribution::title`].
+    #[serde(default)]
+    pub display_name: String,
     /// The class explained.
     pub target: usize,
     /// One score per token; positive supports the target class.
@@ -170,6 +176,10 @@ pub struct MetricInfo {
     pub name: String,
     /// One sentence on what the metric measures, for a tooltip.
     pub description: String,
+    /// The metric's name for readers (e.g. `Comprehensiveness`).
+    pub title: String,
+    /// What a reader takes from the value, in plain words (what higher or lower means).
+    pub meaning: String,
     /// The values the metric can take.
     pub range: (f32, f32),
     /// Whether a lower value means a more faithful explanation.
@@ -235,7 +245,19 @@ impl Explanation {
     /// An explanation of `text` before any method has run. `tokens` point into `words`.
     pub fn new(text: String, model: ModelInfo, tokens: Vec<Token>, words: Vec<Word>, truncated: bool, probabilities: Vec<f32>) -> Self {
         let predicted = probabilities.iter().enumerate().fold(0, |best, (i, p)| if *p > probabilities[best] { i } else { best });
-        Self { schema_version: SCHEMA_VERSION, text, model, tokens, words, truncated, probabilities, predicted, attributions: Vec::new() }
+        Self { schema_version: SCHEMA_VERSION, text, model, tokens, words, truncated, unknown_tokens: 0, probabilities, predicted, attributions: Vec::new() }
+    }
+
+    /// A warning when most of the text's tokens are unknown to the model (emoji, a script or a long word
+    /// its vocabulary lacks): the prediction then rests on almost nothing, however confident it looks.
+    pub fn unknown_warning(&self) -> Option<String> {
+        let text_tokens = self.tokens.iter().filter(|t| t.word.is_some()).count();
+        (2 * self.unknown_tokens > text_tokens).then(|| {
+            format!(
+                "{} of this text's {text_tokens} tokens are unknown to the model's vocabulary: the prediction rests on almost nothing, however sure it looks.",
+                self.unknown_tokens
+            )
+        })
     }
 
     /// Reads an explanation written by [`Explanation::to_json`], refusing a schema version it does not know.
@@ -291,6 +313,12 @@ impl Explanation {
 }
 
 impl Attribution {
+    /// The method's name as readers see it; from the registry name for files written before display
+    /// names were recorded.
+    pub fn title(&self) -> String {
+        if self.display_name.is_empty() { self.method.replace('_', " ") } else { self.display_name.clone() }
+    }
+
     /// The value of the metric called `name`, if it was computed.
     pub fn metric(&self, name: &str) -> Option<&MetricValue> {
         self.metrics.iter().find(|m| m.metric == name)

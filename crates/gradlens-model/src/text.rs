@@ -1,4 +1,5 @@
 use gradlens_explanation::{Token, Word};
+use unicode_categories::UnicodeCategories;
 use serde::{Deserialize, Serialize};
 use tokenizers::{Tokenizer, TruncationDirection, TruncationParams, TruncationStrategy};
 
@@ -78,7 +79,18 @@ fn words(text: &str, word_ids: &[Option<u32>], offsets: &[(usize, usize)]) -> (V
             })
         })
         .collect();
-    let words = spans.into_iter().map(|(start, end)| Word { text: text[start..end].to_owned(), start, end }).collect();
+    // A tokenizer that strips accents leaves a word's final combining marks (Arabic tanween, a decomposed
+    // accent) out of every token: they belong to the word they follow, not to the gap after it.
+    let limits: Vec<usize> = spans.iter().skip(1).map(|s| s.0).chain([text.len()]).collect();
+    let words = spans
+        .into_iter()
+        .zip(limits)
+        .map(|((start, end), limit)| {
+            let marks: usize = text.get(end..limit).unwrap_or_default().chars().take_while(|c| c.is_mark()).map(char::len_utf8).sum();
+            let end = end + marks;
+            Word { text: text[start..end].to_owned(), start, end }
+        })
+        .collect();
     (words, token_words)
 }
 

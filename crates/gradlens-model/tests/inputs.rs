@@ -61,6 +61,17 @@ fn offsets_and_words_align_tokens_with_any_unicode() {
 }
 
 #[test]
+fn combining_marks_stay_inside_their_words() {
+    let model = common::load(GraphKind::Tiny, &Device::flex());
+    // Tanween (U+064C) ends both Arabic words, a decomposed acute accent ends "café": the tokenizer strips
+    // them from its tokens, and the words (what the page highlights) keep them.
+    let text = "كتابٌ جميلٌ, cafe\u{301}!";
+    let encoded = model.encode(text).unwrap();
+    let words: Vec<&str> = encoded.words.iter().map(|w| w.text.as_str()).collect();
+    assert_eq!(words, ["كتابٌ", "جميلٌ", ",", "cafe\u{301}", "!"]);
+}
+
+#[test]
 fn truncated_weights_are_an_error() {
     let mut assets = tiny_assets();
     assets.weights.truncate(assets.weights.len() / 2);

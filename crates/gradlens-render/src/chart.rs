@@ -49,9 +49,21 @@ impl Curve {
             .iter()
             .filter_map(|a| {
                 let curve = a.metric(self.metric())?.curve.as_ref()?;
-                Some(Series { name: a.method.replace('_', " "), points: curve.iter().map(|p| (p.fraction, p.probability)).collect() })
+                Some(Series { name: a.title(), points: curve.iter().map(|p| (p.fraction, p.probability)).collect() })
             })
             .collect()
+    }
+
+    /// One sentence under the chart: what the curve shows and which way is better, in plain words.
+    pub fn caption(self) -> &'static str {
+        match self {
+            Curve::Deletion => {
+                "The model's confidence as the words are removed, highest-scored first. A curve that drops early means the method found the words the prediction rests on."
+            }
+            Curve::Insertion => {
+                "The model's confidence as the words are put back into an empty text, highest-scored first. A curve that rises early means the top words alone carry the prediction."
+            }
+        }
     }
 
     /// The chart of `series` under this curve's title and axes.
@@ -66,6 +78,13 @@ impl Curve {
 
 /// Colours for up to eight series (Okabe-Ito, distinguishable with colour-vision deficiencies).
 const PALETTE: [&str; 8] = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"];
+/// Line styles (SVG dash arrays), so that a ninth series and beyond differ from the first eight.
+const DASHES: [&str; 3] = ["none", "7 3", "2 2"];
+
+/// The colour and dash of series `i`: every combination once before any repeats (24 series).
+fn line_style(i: usize) -> (&'static str, &'static str) {
+    (PALETTE[i % PALETTE.len()], DASHES[(i / PALETTE.len()) % DASHES.len()])
+}
 
 const WIDTH: f32 = 460.0;
 const HEIGHT: f32 = 300.0;
@@ -88,6 +107,7 @@ pub fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[Series]) 
         .set("width", WIDTH)
         .set("height", HEIGHT)
         .set("role", "img")
+        .set("aria-label", title)
         .add(Rectangle::new().set("width", WIDTH).set("height", HEIGHT).set("fill", "#fff"))
         .add(text(title, WIDTH / 2.0, 16.0, "middle").set("font-size", 13));
     for tick in [0.0f32, 0.25, 0.5, 0.75, 1.0] {
@@ -102,11 +122,18 @@ pub fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[Series]) 
         .add(text(x_label, x(0.5), HEIGHT - 8.0, "middle"))
         .add(text(y_label, 12.0, y(0.5), "middle").set("transform", format!("rotate(-90 12 {})", y(0.5))));
     for (i, s) in series.iter().enumerate() {
-        let color = PALETTE[i % PALETTE.len()];
+        let (color, dash) = line_style(i);
         let points: Vec<String> = s.points.iter().map(|&(px, py)| format!("{:.1},{:.1}", x(px), y(py))).collect();
         let legend_y = TOP + 14.0 * i as f32 + 6.0;
         doc = doc
-            .add(Polyline::new().set("points", points.join(" ")).set("fill", "none").set("stroke", color).set("stroke-width", 1.8))
+            .add(
+                Polyline::new()
+                    .set("points", points.join(" "))
+                    .set("fill", "none")
+                    .set("stroke", color)
+                    .set("stroke-dasharray", dash)
+                    .set("stroke-width", 1.8),
+            )
             .add(
                 Line::new()
                     .set("x1", WIDTH - RIGHT + 10.0)
@@ -114,6 +141,7 @@ pub fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[Series]) 
                     .set("y1", legend_y)
                     .set("y2", legend_y)
                     .set("stroke", color)
+                    .set("stroke-dasharray", dash)
                     .set("stroke-width", 3),
             )
             .add(text(&s.name, WIDTH - RIGHT + 30.0, legend_y + 4.0, "start"));
@@ -137,6 +165,7 @@ pub fn heatmap(title: &str, rows: &[String], columns: &[String], values: &[f32])
         .set("viewBox", (0, 0, width, height + 16.0))
         .set("width", width)
         .set("role", "img")
+        .set("aria-label", title)
         .add(Rectangle::new().set("width", width).set("height", height + 16.0).set("fill", "#fff"))
         .add(label(title, 4.0, 12.0, "start").set("font-size", 12));
     let top = MARGIN + 16.0;
@@ -184,5 +213,18 @@ mod tests {
         assert_eq!(titles[1], "[CLS] → <b>: 1.0000");
         let full = doc.descendants().filter(|n| n.attribute("fill") == Some("rgb(33,102,172)")).count();
         assert_eq!(full, 1, "only the largest value gets full colour");
+    }
+
+    #[test]
+    fn every_method_of_the_registry_gets_its_own_line() {
+        let series: Vec<Series> = (0..17).map(|i| Series { name: format!("method {i}"), points: vec![(0.0, 1.0), (1.0, 0.0)] }).collect();
+        let chart = line_chart("t", "x", "y", &series);
+        let doc = roxmltree::Document::parse(&chart).expect("well-formed");
+        let styles: std::collections::HashSet<(&str, &str)> = doc
+            .descendants()
+            .filter(|n| n.has_tag_name("polyline"))
+            .map(|n| (n.attribute("stroke").unwrap(), n.attribute("stroke-dasharray").unwrap()))
+            .collect();
+        assert_eq!(styles.len(), 17, "no two lines look alike");
     }
 }

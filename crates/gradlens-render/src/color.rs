@@ -21,22 +21,32 @@ pub fn normalise(scores: &[f32]) -> Vec<f32> {
     scores.iter().map(|s| if max > 0.0 { s / max } else { 0.0 }).collect()
 }
 
+/// The page's background, where the scale starts.
+pub const WHITE: (u8, u8, u8) = (255, 255, 255);
+
 /// The colour of a normalised score in [-1, 1], blended from white.
 pub fn rgb(normalised: f32) -> (u8, u8, u8) {
-    let t = normalised.clamp(-1.0, 1.0);
-    let (r, g, b) = if t >= 0.0 { SUPPORTS } else { OPPOSES };
-    let mix = |end: u8| (255.0 + (end as f32 - 255.0) * t.abs()).round() as u8;
-    (mix(r), mix(g), mix(b))
+    rgb_over(normalised, WHITE)
 }
 
-/// Black or white, whichever reads better on `rgb` (WCAG relative luminance).
+/// The colour of a normalised score in [-1, 1], blended from `base` (a dark theme's background: a word
+/// that scores nothing is not a white box on it).
+pub fn rgb_over(normalised: f32, base: (u8, u8, u8)) -> (u8, u8, u8) {
+    let t = normalised.clamp(-1.0, 1.0);
+    let (r, g, b) = if t >= 0.0 { SUPPORTS } else { OPPOSES };
+    let mix = |from: u8, end: u8| (from as f32 + (end as f32 - from as f32) * t.abs()).round() as u8;
+    (mix(base.0, r), mix(base.1, g), mix(base.2, b))
+}
+
+/// Black or white, whichever contrasts more with `rgb` (WCAG relative luminance; the two contrasts are
+/// equal at 0.179, so either choice keeps at least 4.58:1, WCAG AA for text).
 pub fn text_on(rgb: (u8, u8, u8)) -> (u8, u8, u8) {
     let channel = |c: u8| {
         let c = c as f32 / 255.0;
         if c <= 0.03928 { c / 12.92 } else { ((c + 0.055) / 1.055).powf(2.4) }
     };
     let luminance = 0.2126 * channel(rgb.0) + 0.7152 * channel(rgb.1) + 0.0722 * channel(rgb.2);
-    if luminance > 0.35 { (0, 0, 0) } else { (255, 255, 255) }
+    if luminance > 0.179 { (0, 0, 0) } else { (255, 255, 255) }
 }
 
 #[cfg(test)]
@@ -53,5 +63,26 @@ mod tests {
         assert_eq!(normalise(&[0.0, 0.0]), vec![0.0, 0.0]);
         assert_eq!(text_on(SUPPORTS), (255, 255, 255));
         assert_eq!(text_on((255, 255, 255)), (0, 0, 0));
+        let dark = (27, 31, 36);
+        assert_eq!(rgb_over(0.0, dark), dark);
+        assert_eq!(rgb_over(-1.0, dark), OPPOSES);
+        assert_eq!(rgb_over(0.5, dark), (30, 67, 104));
+        assert_eq!(text_on(dark), (255, 255, 255));
+        // Every shade of the scale keeps WCAG AA contrast (4.5:1) with the text drawn on it.
+        let luminance = |(r, g, b): (u8, u8, u8)| {
+            let c = |c: u8| {
+                let c = c as f64 / 255.0;
+                if c <= 0.03928 { c / 12.92 } else { ((c + 0.055) / 1.055).powf(2.4) }
+            };
+            0.2126 * c(r) + 0.7152 * c(g) + 0.0722 * c(b)
+        };
+        for step in -100..=100 {
+            for base in [WHITE, dark] {
+                let shade = rgb_over(step as f32 / 100.0, base);
+                let (a, b) = (luminance(shade), luminance(text_on(shade)));
+                let contrast = (a.max(b) + 0.05) / (a.min(b) + 0.05);
+                assert!(contrast >= 4.5, "{shade:?}: {contrast:.2}");
+            }
+        }
     }
 }

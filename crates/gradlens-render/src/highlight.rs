@@ -20,7 +20,7 @@ const PAD: f32 = 12.0;
 pub fn svg(explanation: &Explanation) -> String {
     let mut y = PAD + FONT;
     let prediction = explanation.class_probabilities().join("   ");
-    let mut doc = Document::new().set("role", "img").add(plain(&prediction, PAD, y, "#333"));
+    let mut doc = Document::new().set("role", "img").set("aria-label", format!("GradLens explanation: {prediction}")).add(plain(&prediction, PAD, y, "#333"));
     for attribution in &explanation.attributions {
         y += LINE;
         let (block, height) = block(explanation, attribution);
@@ -35,7 +35,7 @@ pub fn svg(explanation: &Explanation) -> String {
 /// its height.
 fn block(explanation: &Explanation, attribution: &Attribution) -> (Group, f32) {
     let label = &explanation.model.labels[attribution.target];
-    let caption = format!("{} for {label}", attribution.method.replace('_', " "));
+    let caption = format!("{} for {label}", attribution.title());
     let mut group = Group::new().add(plain(&caption, PAD, 0.0, "#444"));
     let columns = ((WIDTH - 2.0 * PAD) / CHAR) as usize;
     let (mut column, mut line) = (0usize, 1usize);

@@ -14,8 +14,8 @@ pub fn fragment(explanation: &Explanation, attribution: &Attribution) -> String 
     let mut out = String::new();
     let _ = write!(
         out,
-        r#"<figure style="font-family:system-ui,sans-serif;line-height:2;margin:1em 0"><figcaption style="font-size:.85em;color:#444">{} for <b>{}</b> ({:.1}%)</figcaption><p style="margin:.3em 0">"#,
-        encode_text(&attribution.method),
+        r#"<figure style="font-family:system-ui,sans-serif;line-height:2;margin:1em 0"><figcaption style="font-size:.85em;color:#444">{} for <b>{}</b> ({:.1}%)</figcaption><p dir="auto" style="margin:.3em 0">"#,
+        encode_text(&attribution.title()),
         encode_text(label),
         100.0 * explanation.probabilities[attribution.target]
     );
@@ -66,6 +66,9 @@ pub fn document(explanation: &Explanation) -> String {
     body.push_str("</p>");
     if explanation.truncated {
         body.push_str("<p><i>The text was longer than the model reads: only its beginning was explained.</i></p>");
+    }
+    if let Some(warning) = explanation.unknown_warning() {
+        let _ = write!(body, "<p><i>{}</i></p>", encode_text(&warning));
     }
     for attribution in &explanation.attributions {
         body.push_str(&fragment(explanation, attribution));

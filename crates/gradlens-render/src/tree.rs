@@ -17,6 +17,7 @@ pub fn svg(tree: &Tree, features: &[String], labels: &[String]) -> String {
         .set("viewBox", (0, 0, width, height))
         .set("width", width)
         .set("role", "img")
+        .set("aria-label", format!("a decision tree of depth {} with {} leaves", tree.depth(), tree.leaves()))
         .set("font-family", "sans-serif")
         .set("font-size", 11)
         .add(Rectangle::new().set("width", width).set("height", height).set("fill", "#fff"));

@@ -45,15 +45,18 @@ pub fn App() -> impl IntoView {
     let surrogate = RwSignal::new_local(None::<Rc<gradlens_surrogate::Report>>);
     let step = RwSignal::new(None::<Stage>);
     let result = RwSignal::new_local(None::<Result<Rc<Explanation>, String>>);
+    // Whether the report on screen comes from the request that runs or ran last (false while a new
+    // request has shown nothing yet, and after Cancel): a stale report stays, dimmed and labelled.
+    let fresh = RwSignal::new(true);
     // Changes only when work starts or ends, so that what depends on it is not redrawn at every step.
     let busy = Memo::new(move |_| step.with(Option::is_some));
     // Requests that ran to the end (a result or an error), for tests and assistive technology.
     let finished = RwSignal::new(0u64);
 
-    // A stopped request reports nothing: the highlights it had shown so far go with it.
+    // A stopped request reports nothing more: what it had shown so far stays, marked as unfinished.
     let cancel = move || {
         if step.get_untracked().is_some() {
-            result.set(None);
+            fresh.set(false);
         }
         runner.cancel();
         step.set(None);
@@ -104,9 +107,10 @@ pub fn App() -> impl IntoView {
     };
     load();
 
-    let run = move || {
+    // Explains the text for `target` (a class label), or for the predicted class.
+    let run_for = move |target: Option<String>| {
         let Some(m) = model.get_untracked() else { return };
-        let request = match request(&m.config, text.get_untracked(), &picked.get_untracked(), None, page_metrics()) {
+        let request = match request(&m.config, text.get_untracked(), &picked.get_untracked(), target.as_deref(), page_metrics()) {
             Ok(request) => request,
             Err(e) => {
                 result.set(Some(Err(e.message().to_owned())));
@@ -115,14 +119,21 @@ pub fn App() -> impl IntoView {
             }
         };
         step.set(Some(Stage { done: 0, total: 1, method: None, metrics: false }));
-        // The last text's result goes; each method's highlights show as soon as it is done, the
-        // metrics when they are.
-        result.set(None);
-        let partial = move |so_far: Explanation| result.set(Some(Ok(Rc::new(so_far))));
+        // The last report stays, marked, until the first highlight of this one; each method's highlights
+        // show as soon as it is done, the metrics when they are.
+        fresh.set(false);
+        if result.with_untracked(|r| matches!(r, Some(Err(_)))) {
+            result.set(None);
+        }
+        let partial = move |so_far: Explanation| {
+            result.set(Some(Ok(Rc::new(so_far))));
+            fresh.set(true);
+        };
         spawn_local(async move {
             let Some(outcome) = runner.explain(&m, &request, move |s| step.set(Some(s)), partial).await else { return };
             step.set(None);
             finished.update(|n| *n += 1);
+            fresh.set(true);
             match outcome {
                 Ok(e) => result.set(Some(Ok(Rc::new(e)))),
                 Err(Failure::Input(e)) => result.set(Some(Err(e))),
@@ -141,6 +152,9 @@ pub fn App() -> impl IntoView {
             }
         });
     };
+
+    let run = move || run_for(None);
+    let explain_class = Callback::new(move |label: String| run_for(Some(label)));
 
     let about = move || model.with(|m| m.as_ref().map(|m| m.config.description.clone())).filter(|d| !d.is_empty());
     let examples = move || {
@@ -165,7 +179,9 @@ pub fn App() -> impl IntoView {
             </header>
             <form on:submit=move |ev| { ev.prevent_default(); run(); }>
                 <label for="text">"Text to explain"</label>
-                <textarea id="text" prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev))></textarea>
+                <textarea id="text" dir="auto" aria-describedby="text-keys" prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev))
+                    on:keydown=move |ev| if crate::view::explain_keys(&ev) { ev.prevent_default(); run(); }></textarea>
+                <p id="text-keys" class="keys">"Ctrl+Enter explains."</p>
                 <div class="examples" aria-label="examples">{examples}</div>
                 <pickers::MethodPicker picked />
                 <div class="actions">
@@ -176,7 +192,7 @@ pub fn App() -> impl IntoView {
             <pickers::BackendPicker webgpu backend backend_note text picked choose=choose_backend />
             <embed::EmbedPanel text picked />
             <status::Status model progress load_error online_only step retry=load />
-            <result::LastResult result max_len />
+            <result::LastResult result fresh text max_len explain_class />
             {move || surrogate.get().map(|r| crate::view::surrogate_panel(&r))}
         </main>
     }

@@ -24,7 +24,7 @@ pub fn MethodPicker(picked: RwSignal<Vec<String>>) -> impl IntoView {
             view! {
                 <label class="method-choice">
                     <input type="checkbox" value=name prop:checked=checked on:change=toggle />
-                    {name.replace('_', " ")}
+                    {m.display_name()}
                 </label>
             }
         })

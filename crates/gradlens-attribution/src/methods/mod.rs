@@ -51,12 +51,12 @@ pub trait AttributionMethod {
     async fn attribute(&self, input: &ExplainedInput<'_>) -> Result<MethodOutput, DeviceError>;
 }
 
-/// The registry: every method, once, with its name, its defaults and the front-end options it takes
+/// The registry: every method, once, with its name, the name readers see, its defaults and the front-end options it takes
 /// (`option: field`). It generates [`Method`] (serialisable, tagged by name, so that a request names a
 /// method and its settings in one value), [`Method::all_defaults`] in the order front ends list them,
 /// the names and the dispatch. Adding a method is one line here.
 macro_rules! registry {
-    ($( $(#[$attr:meta])* $variant:ident($kind:ty) = $name:literal, $default:expr, { $($option:ident: $field:ident),* }; )*) => {
+    ($( $(#[$attr:meta])* $variant:ident($kind:ty) = $name:literal as $display:literal, $default:expr, { $($option:ident: $field:ident),* }; )*) => {
         /// Every attribution method with its settings, tagged by registry name (`{"method": "dig", "steps": 30, ...}`).
         #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
         #[serde(tag = "method")]
@@ -77,6 +77,13 @@ macro_rules! registry {
                 }
             }
 
+            /// The name readers see (`Integrated Gradients`, `Grad-SAM`): page, widget, charts, exports.
+            pub fn display_name(&self) -> &'static str {
+                match self {
+                    $(Method::$variant(_) => $display,)*
+                }
+            }
+
             async fn dispatch(&self, input: &ExplainedInput<'_>) -> Result<MethodOutput, DeviceError> {
                 match self {
                     $(Method::$variant(m) => m.attribute(input).await,)*
@@ -94,41 +101,41 @@ macro_rules! registry {
 
 registry! {
     /// Integrated Gradients (Sundararajan et al. 2017).
-    IntegratedGradients(IntegratedGradients) = "integrated_gradients", IntegratedGradients::default(), { steps: steps, rule: rule, baseline: baseline };
+    IntegratedGradients(IntegratedGradients) = "integrated_gradients" as "Integrated Gradients", IntegratedGradients::default(), { steps: steps, rule: rule, baseline: baseline };
     /// Grad-SAM (Barkan et al. 2021): gradient-weighted self-attention maps.
-    GradSam(GradSam) = "grad_sam", GradSam::default(), {};
+    GradSam(GradSam) = "grad_sam" as "Grad-SAM", GradSam::default(), {};
     /// Occlusion / leave-one-out: the probability lost when a token is taken out.
-    Occlusion(Occlusion) = "occlusion", Occlusion::default(), { baseline: baseline };
+    Occlusion(Occlusion) = "occlusion" as "Occlusion", Occlusion::default(), { baseline: baseline };
     /// Saliency (Simonyan et al. 2014): each token's gradient, reduced to one score.
-    Saliency(Saliency) = "saliency", Saliency::default(), {};
+    Saliency(Saliency) = "saliency" as "Saliency", Saliency::default(), {};
     /// Gradient x Input (Shrikumar et al. 2016).
-    GradientXInput(GradientXInput) = "gradient_x_input", GradientXInput, {};
+    GradientXInput(GradientXInput) = "gradient_x_input" as "Gradient × Input", GradientXInput, {};
     /// SmoothGrad (Smilkov et al. 2017): gradients averaged over noisy copies.
-    SmoothGrad(SmoothGrad) = "smooth_grad", SmoothGrad::default(), { samples: samples };
+    SmoothGrad(SmoothGrad) = "smooth_grad" as "SmoothGrad", SmoothGrad::default(), { samples: samples };
     /// GAM for text: positive-gradient x activation of the hidden states, summed over layers.
-    Gam(LayerGam) = "gam", LayerGam::default(), {};
+    Gam(LayerGam) = "gam" as "GAM", LayerGam::default(), {};
     /// The last layer's attention from [CLS], averaged over heads.
-    RawAttention(RawAttention) = "raw_attention", RawAttention, {};
+    RawAttention(RawAttention) = "raw_attention" as "Raw attention", RawAttention, {};
     /// Attention rollout (Abnar & Zuidema 2020).
-    AttentionRollout(AttentionRollout) = "attention_rollout", AttentionRollout, {};
+    AttentionRollout(AttentionRollout) = "attention_rollout" as "Attention rollout", AttentionRollout, {};
     /// Gradient-weighted attention rollout (Chefer, Gur & Wolf 2021).
-    GradientWeightedRollout(GradientWeightedRollout) = "gradient_weighted_rollout", GradientWeightedRollout, {};
+    GradientWeightedRollout(GradientWeightedRollout) = "gradient_weighted_rollout" as "Gradient-weighted rollout", GradientWeightedRollout, {};
     /// Discretized Integrated Gradients (Sanyal & Ren 2021): anchors near the current word.
-    Dig(DiscretizedIntegratedGradients) = "dig", DiscretizedIntegratedGradients::dig(), { steps: steps, baseline: baseline };
+    Dig(DiscretizedIntegratedGradients) = "dig" as "DIG", DiscretizedIntegratedGradients::dig(), { steps: steps, baseline: baseline };
     // Same struct as DIG: its unset fields take UDIG's defaults, not DIG's.
     /// Uniform DIG (Roy & Kundu 2024): anchors near uniform points of the straight path.
     #[serde(deserialize_with = "udig")]
-    Udig(DiscretizedIntegratedGradients) = "udig", DiscretizedIntegratedGradients::udig(), { steps: steps, baseline: baseline };
+    Udig(DiscretizedIntegratedGradients) = "udig" as "UDIG", DiscretizedIntegratedGradients::udig(), { steps: steps, baseline: baseline };
     /// LIME (Ribeiro, Singh & Guestrin 2016) over word tokens.
-    Lime(Lime) = "lime", Lime::default(), { samples: samples, baseline: baseline };
+    Lime(Lime) = "lime" as "LIME", Lime::default(), { samples: samples, baseline: baseline };
     /// KernelSHAP (Lundberg & Lee 2017) over word tokens.
-    KernelShap(KernelShap) = "kernel_shap", KernelShap::default(), { samples: samples, baseline: baseline };
+    KernelShap(KernelShap) = "kernel_shap" as "KernelSHAP", KernelShap::default(), { samples: samples, baseline: baseline };
     /// Shapley value sampling over random permutations of the word tokens.
-    ShapleySampling(ShapleySampling) = "shapley_sampling", ShapleySampling::default(), { samples: permutations, baseline: baseline };
+    ShapleySampling(ShapleySampling) = "shapley_sampling" as "Shapley sampling", ShapleySampling::default(), { samples: permutations, baseline: baseline };
     /// Layer saliency decoded to tokens (after Hou & Castanon 2023), with a coherence score per layer.
-    LayerSaliency(LayerSaliency) = "layer_saliency", LayerSaliency::default(), {};
+    LayerSaliency(LayerSaliency) = "layer_saliency" as "Layer saliency", LayerSaliency::default(), {};
     /// Representation attribution (after Bertolini et al. 2022): expected gradients of the [CLS] representation.
-    Representation(RepresentationAttribution) = "representation", RepresentationAttribution::default(), { samples: samples };
+    Representation(RepresentationAttribution) = "representation" as "Representation", RepresentationAttribution::default(), { samples: samples };
 }
 
 /// UDIG's settings: the fields given, UDIG's defaults for the rest.
