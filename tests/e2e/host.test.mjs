@@ -62,6 +62,9 @@ test("the page, a widget and an iframe work under a strict Content-Security-Poli
   await page.goto(`${site.origin}/demo/`);
   assert.equal(await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute("content"), POLICY, "index.html ships the policy");
   await page.getByText("Model loaded", { exact: false }).waitFor({ timeout: 120_000 });
+  assert.match(await page.locator(".status").textContent(), /security policy lets it connect to its own site only/);
+  const icon = await fetch(new URL(await page.locator('link[rel="icon"]').getAttribute("href"), page.url()));
+  assert.equal(icon.status, 200, "the favicon is served");
   await page.fill("#text", "A gorgeous, witty, seductive movie.");
   await page.click("#explain");
   await page.locator('main[data-finished="1"][aria-busy="false"]').waitFor({ timeout: 120_000 });

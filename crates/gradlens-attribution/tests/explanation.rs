@@ -121,7 +121,7 @@ fn the_pipeline_runs_methods_before_metrics_reports_each_stage_and_stops_when_to
         Request { metrics: vec![Metric::DeletionArea], ..Request::new("A gorgeous, witty movie.", vec![method("saliency"), method("occlusion")]) };
     let mut all = StopAt { at: usize::MAX, seen: Vec::new(), partial: Vec::new() };
     explain(&model, &request, &mut all).block_on().unwrap();
-    assert_eq!(all.seen, ["0/5 reading the text", "1/5 saliency", "2/5 occlusion", "3/5 faithfulness of saliency", "4/5 faithfulness of occlusion"]);
+    assert_eq!(all.seen, ["0/5 reading the text", "1/5 Saliency", "2/5 Occlusion", "3/5 faithfulness of Saliency", "4/5 faithfulness of Occlusion"]);
     assert_eq!(all.partial, [0, 1, 2, 2, 2], "the prediction, highlights, then the same attributions with their metrics");
 
     let mut stopped = StopAt { at: 2, seen: Vec::new(), partial: Vec::new() };

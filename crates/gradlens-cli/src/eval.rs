@@ -21,6 +21,7 @@ use gradlens_render::chart::{Curve, Series};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 
+use crate::shard::Shard;
 use crate::{load_assets, model_assets};
 
 #[derive(Parser)]
@@ -48,6 +49,20 @@ pub struct EvalArgs {
     include_special_tokens: bool,
     #[arg(long, default_value = gradlens_model::GraphKind::Site.name())]
     model: String,
+    /// Only part K of N (from 0), chosen by row id: N processes on N machines split the dataset, each
+    /// into its own --out, and `gradlens eval-merge` makes the table of the whole.
+    #[arg(long, value_name = "K/N")]
+    shard: Option<Shard>,
+}
+
+#[derive(Parser)]
+pub struct MergeArgs {
+    /// The output folders of the parts (`eval --shard K/N --out ...`).
+    #[arg(required = true)]
+    parts: Vec<PathBuf>,
+    /// Where the whole's rows and summary go.
+    #[arg(long)]
+    out: PathBuf,
 }
 
 /// What a row's numbers depend on besides the text and the method.
@@ -136,7 +151,10 @@ pub fn run(args: EvalArgs) -> Result<()> {
         perturbation,
     };
     let model = load_assets(&args.model, &assets)?;
-    let texts = read_dataset(&args.data, args.limit)?;
+    let mut texts = read_dataset(&args.data, args.limit)?;
+    if let Some(shard) = args.shard {
+        texts.retain(|t| shard.contains(&t.id));
+    }
     let method_names: Vec<&str> = methods.iter().map(|m| m.name()).collect();
 
     std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
@@ -189,7 +207,65 @@ pub fn run(args: EvalArgs) -> Result<()> {
     let wanted: HashSet<&str> = texts.iter().map(|t| t.id.as_str()).collect();
     let complete: Vec<&Row> =
         rows.iter().filter(|r| wanted.contains(r.id.as_str()) && method_names.iter().all(|m| r.methods.contains_key(*m))).collect();
-    summarise(&args, &method_names, &metrics, &perturbation, &complete)
+    summarise(&args.out, &Origin { data: args.data.clone(), model: args.model.clone() }, &method_names, &metrics, &perturbation, &complete)
+}
+
+/// Where a table's rows come from, as summary.json records it.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+struct Origin {
+    data: PathBuf,
+    model: String,
+}
+
+/// `gradlens eval-merge`: the rows of several parts in one folder, with the summary a single run over
+/// all of them writes. Refuses parts made from another dataset, model, options or method settings, and
+/// parts that overlap.
+pub fn merge(args: MergeArgs) -> Result<()> {
+    let mut origin: Option<Origin> = None;
+    let mut rows: Vec<Row> = Vec::new();
+    let mut found_in: HashMap<String, &PathBuf> = HashMap::new();
+    for part in &args.parts {
+        let summary = std::fs::read(part.join("summary.json")).with_context(|| format!("{} is not an eval folder", part.display()))?;
+        let theirs: Origin = serde_json::from_slice(&summary).with_context(|| format!("{}/summary.json", part.display()))?;
+        match &origin {
+            Some(first) if *first != theirs => anyhow::bail!(
+                "{} evaluated {} with {}; {} evaluated {} with {}: parts of one run only",
+                args.parts[0].display(),
+                first.data.display(),
+                first.model,
+                part.display(),
+                theirs.data.display(),
+                theirs.model
+            ),
+            _ => origin = Some(theirs),
+        }
+        for row in read_rows(&part.join("rows.jsonl"))? {
+            if let Some(other) = found_in.insert(row.id.clone(), part) {
+                anyhow::bail!("text {} is in {} and in {}: the parts overlap", row.id, other.display(), part.display());
+            }
+            rows.push(row);
+        }
+    }
+    let first = rows.first().context("the parts hold no rows")?;
+    let info = first.info.clone().context("the parts do not record their model and options (an older GradLens)")?;
+    // Every method of any part, with its settings, in the registry's order.
+    let mut settings: HashMap<String, Method> = HashMap::new();
+    for (name, done) in rows.iter().flat_map(|r| &r.methods) {
+        if let Some(method) = &done.settings {
+            settings.entry(name.clone()).or_insert_with(|| method.clone());
+        }
+    }
+    let methods: Vec<Method> = Method::all_defaults().iter().filter_map(|m| settings.get(m.name()).cloned()).collect();
+    refuse_to_mix(&rows, &info, &methods, &args.parts[0])?;
+    std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
+    let mut file = std::fs::File::create(args.out.join("rows.jsonl"))?;
+    for row in &rows {
+        writeln!(file, "{}", serde_json::to_string(row)?)?;
+    }
+    let method_names: Vec<&str> = methods.iter().map(|m| m.name()).collect();
+    let complete: Vec<&Row> = rows.iter().filter(|r| method_names.iter().all(|m| r.methods.contains_key(*m))).collect();
+    let origin = origin.expect("at least one part");
+    summarise(&args.out, &origin, &method_names, &Metric::all_defaults(), &info.perturbation, &complete)
 }
 
 /// Stops before anything is computed when the folder holds rows made with another model, other
@@ -290,7 +366,11 @@ fn at(curve: &[f32], fraction: f32) -> f32 {
     }
 }
 
-fn summarise(args: &EvalArgs, methods: &[&str], metrics: &[Metric], options: &PerturbationOptions, rows: &[&Row]) -> Result<()> {
+/// The table, curves and charts of `rows`, taken in the order of their ids (so that the parts of a
+/// sharded run, merged, sum to the same bits as one run).
+fn summarise(out: &std::path::Path, origin: &Origin, methods: &[&str], metrics: &[Metric], options: &PerturbationOptions, rows: &[&Row]) -> Result<()> {
+    let mut rows = rows.to_vec();
+    rows.sort_by(|a, b| a.id.cmp(&b.id));
     let grid: Vec<f32> = (0..=20).map(|i| i as f32 / 20.0).collect();
     let mut summary = serde_json::Map::new();
     let mut curves = serde_json::Map::new();
@@ -330,13 +410,12 @@ fn summarise(args: &EvalArgs, methods: &[&str], metrics: &[Metric], options: &Pe
         summary.insert((*method).to_owned(), entry.into());
         table.push_str(&format!("| {method} | {} | {seconds:.3} |\n", cells.join(" | ")));
     }
-    let out = &args.out;
     std::fs::write(
         out.join("summary.json"),
         serde_json::to_string_pretty(&serde_json::json!({
             "texts": rows.len(),
-            "data": args.data,
-            "model": args.model,
+            "data": origin.data,
+            "model": origin.model,
             "metrics": metrics.iter().zip(&infos).map(|(m, i)| serde_json::json!({"metric": m, "info": i})).collect::<Vec<_>>(),
             "options": options,
             "methods": summary,

@@ -3,6 +3,7 @@
 mod bench;
 mod eval;
 mod quantization;
+mod shard;
 mod surrogate;
 mod terminal;
 
@@ -36,6 +37,8 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Faithfulness of methods over a labelled dataset: a table of metrics, curves, resumable.
     Eval(eval::EvalArgs),
+    /// The table of a whole dataset from the folders of its parts (`eval --shard K/N`).
+    EvalMerge(eval::MergeArgs),
     /// A small decision tree over word presence that stands in for the model (MEMO / CREMBO), with its
     /// fidelity on held-out text.
     Surrogate(surrogate::SurrogateArgs),
@@ -51,9 +54,14 @@ struct ExplainArgs {
     /// Read the text from this file.
     #[arg(long, conflicts_with = "text")]
     file: Option<PathBuf>,
-    /// Explain every line of this JSONL file (objects with a "text" field); writes JSONL.
+    /// Explain every line of this JSONL file (objects with a "text" field, and an "id"); writes JSONL, each
+    /// explanation with its row's "id" (the line number, `line-N`, for a row without one).
     #[arg(long, conflicts_with_all = ["text", "file"])]
     jsonl: Option<PathBuf>,
+    /// With --jsonl: only part K of N (from 0), chosen by row id; the parts' outputs together are the
+    /// whole file's (in any order: each line carries its id).
+    #[arg(long, requires = "jsonl", value_name = "K/N")]
+    shard: Option<shard::Shard>,
     /// Methods to run (see `gradlens methods`); repeat or separate with commas.
     #[arg(short, long, value_delimiter = ',', default_values = ["integrated_gradients"])]
     method: Vec<String>,
@@ -124,6 +132,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Explain(args) => explain_command(args),
         Command::Bench(args) => bench::run(args),
         Command::Eval(args) => eval::run(args),
+        Command::EvalMerge(args) => eval::merge(args),
         Command::Surrogate(args) => surrogate::run(args),
         Command::Quantization(args) => quantization::run(args),
     }
@@ -187,7 +196,7 @@ fn explain_command(args: ExplainArgs) -> Result<()> {
         None => Box::new(std::io::stdout().lock()),
     };
     if let Some(path) = &args.jsonl {
-        return explain_jsonl(&model, path, &request, &mut out);
+        return explain_jsonl(&model, path, args.shard, &request, &mut out);
     }
     let request = Request { text: read_text(&args)?, ..request };
     let spinner = std::io::stderr().is_terminal().then(ProgressBar::new_spinner);
@@ -231,25 +240,45 @@ impl Hooks for Spinner<'_> {
     }
 }
 
-fn explain_jsonl(model: &Classifier, path: &PathBuf, request: &Request, out: &mut dyn Write) -> Result<()> {
-    let file = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let lines: Vec<String> = std::io::BufReader::new(file).lines().collect::<Result<_, _>>()?;
-    let bar = ProgressBar::new(lines.len() as u64)
-        .with_style(ProgressStyle::with_template("{bar:40} {pos}/{len} texts, {elapsed} (eta {eta})").expect("a valid template"));
-    for (n, line) in lines.iter().enumerate() {
+/// Streams the file: one row in memory at a time, whatever its length (a first pass counts the rows for
+/// the progress bar).
+fn explain_jsonl(model: &Classifier, path: &PathBuf, shard: Option<shard::Shard>, request: &Request, out: &mut dyn Write) -> Result<()> {
+    let open = || -> Result<_> {
+        let file = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+        Ok(std::io::BufReader::new(file).lines())
+    };
+    let bar = ProgressBar::new(open()?.count() as u64)
+        .with_style(ProgressStyle::with_template("{bar:40} {pos}/{len} rows, {elapsed} (eta {eta})").expect("a valid template"));
+    for (n, line) in open()?.enumerate() {
+        bar.inc(1);
+        let line = line?;
         if line.trim().is_empty() {
             continue;
         }
         // A bad row is reported and skipped: the rest of the batch still runs.
-        let explained = serde_json::from_str::<serde_json::Value>(line)
-            .context("not JSON")
-            .and_then(|row| row["text"].as_str().map(str::to_owned).context("no \"text\" field"))
-            .and_then(|text| Ok(explain(model, &Request { text, ..request.clone() }, &mut Spinner(None)).block_on()?));
+        let row = match serde_json::from_str::<serde_json::Value>(&line) {
+            Ok(row) => row,
+            Err(e) => {
+                bar.suspend(|| eprintln!("{}:{}: skipped: not JSON: {e}", path.display(), n + 1));
+                continue;
+            }
+        };
+        let id = row["id"].as_str().map_or_else(|| format!("line-{}", n + 1), str::to_owned);
+        if shard.is_some_and(|s| !s.contains(&id)) {
+            continue;
+        }
+        let explained = row["text"]
+            .as_str()
+            .context("no \"text\" field")
+            .and_then(|text| Ok(explain(model, &Request { text: text.to_owned(), ..request.clone() }, &mut Spinner(None)).block_on()?));
         match explained {
-            Ok(explanation) => writeln!(out, "{}", serde_json::to_string(&explanation)?)?,
+            Ok(explanation) => {
+                let mut line = serde_json::to_value(&explanation)?;
+                line["id"] = id.into();
+                writeln!(out, "{line}")?;
+            }
             Err(e) => bar.suspend(|| eprintln!("{}:{}: skipped: {e:#}", path.display(), n + 1)),
         }
-        bar.inc(1);
     }
     bar.finish_and_clear();
     Ok(())

@@ -345,3 +345,90 @@ fn the_manifest_records_what_quantization_costs_the_shipped_weights() {
         assert!(cosine["median"].as_f64().unwrap() >= 0.98, "{method}: {cosine}");
     }
 }
+
+/// `value` without its timings, which differ from run to run.
+fn untimed(mut value: serde_json::Value) -> serde_json::Value {
+    match &mut value {
+        serde_json::Value::Object(map) => {
+            map.remove("seconds");
+            map.remove("seconds_per_text");
+            for v in map.values_mut() {
+                *v = untimed(v.take());
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for v in items.iter_mut() {
+                *v = untimed(v.take());
+            }
+        }
+        _ => {}
+    }
+    value
+}
+
+/// Rows of a JSONL output, untimed, keyed by id.
+fn rows_by_id(jsonl: &str) -> std::collections::BTreeMap<String, serde_json::Value> {
+    jsonl
+        .lines()
+        .map(|line| {
+            let row = untimed(serde_json::from_str(line).unwrap());
+            (row["id"].as_str().unwrap().to_owned(), row)
+        })
+        .collect()
+}
+
+#[test]
+fn two_shards_in_two_processes_merge_into_the_single_run() {
+    let dir = std::env::temp_dir().join(format!("gradlens-shards-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let data = dir.join("data.jsonl");
+    let texts = ["A gorgeous, witty movie.", "Dull and far too long.", "Not bad at all.", "A mess.", "Lovely and sad.", "Flat.", "Brave, strange, alive.", "Too long by half."];
+    let lines: Vec<String> = texts.iter().enumerate().map(|(i, t)| format!("{{\"id\": \"t{i}\", \"text\": \"{t}\", \"label\": {}}}", i % 2)).collect();
+    std::fs::write(&data, lines.join("\n")).unwrap();
+    let path = |name: &str| dir.join(name).to_str().unwrap().to_owned();
+    let run = |args: &[&str]| {
+        let o = gradlens(args, None);
+        assert!(o.status.success(), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let eval = |out: &str, shard: Option<&str>| {
+        let mut args = vec!["eval", "--model", "tiny", "-m", "saliency,occlusion", "--data", &data.to_str().unwrap(), "--out", out];
+        args.extend(shard.map(|s| ["--shard", s]).into_iter().flatten());
+        run(&args)
+    };
+    let read = |dir: &str, file: &str| std::fs::read_to_string(std::path::Path::new(dir).join(file)).unwrap();
+
+    eval(&path("whole"), None);
+    eval(&path("part0"), Some("0/2"));
+    eval(&path("part1"), Some("1/2"));
+    let (part0, part1) = (rows_by_id(&read(&path("part0"), "rows.jsonl")), rows_by_id(&read(&path("part1"), "rows.jsonl")));
+    assert!(!part0.is_empty() && !part1.is_empty(), "both parts have rows: {} and {}", part0.len(), part1.len());
+    assert!(part0.keys().all(|id| !part1.contains_key(id)), "the parts are disjoint");
+    run(&["eval-merge", &path("part0"), &path("part1"), "--out", &path("merged")]);
+    assert_eq!(rows_by_id(&read(&path("merged"), "rows.jsonl")), rows_by_id(&read(&path("whole"), "rows.jsonl")));
+    let summary = |dir: &str| untimed(serde_json::from_str(&read(dir, "summary.json")).unwrap());
+    assert_eq!(summary(&path("merged")), summary(&path("whole")), "the same table, to the bit");
+    assert_eq!(summary(&path("merged"))["texts"], 8);
+
+    // Overlapping parts are refused, and so are parts of another run.
+    let o = gradlens(&["eval-merge", &path("part0"), &path("part0"), "--out", &path("twice")], None);
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("the parts overlap"));
+    run(&["eval", "--model", "tiny", "-m", "saliency", "--removal", "replace", "--data", &data.to_str().unwrap(), "--out", &path("other"), "--shard", "1/2"]);
+    let o = gradlens(&["eval-merge", &path("part0"), &path("other"), "--out", &path("mixed")], None);
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("holds results made with"), "{}", String::from_utf8_lossy(&o.stderr));
+
+    // explain --jsonl: the parts' lines together are the whole file's, each with its row's id.
+    let explain = |shard: Option<&str>| {
+        let mut args = vec!["explain", "--model", "tiny", "-m", "saliency", "--jsonl", data.to_str().unwrap()];
+        args.extend(shard.map(|s| ["--shard", s]).into_iter().flatten());
+        run(&args)
+    };
+    let whole = rows_by_id(&explain(None));
+    assert_eq!(whole.len(), 8);
+    let mut parts = rows_by_id(&explain(Some("0/2")));
+    let second = rows_by_id(&explain(Some("1/2")));
+    assert!(!parts.is_empty() && !second.is_empty());
+    parts.extend(second);
+    assert_eq!(parts, whole);
+}

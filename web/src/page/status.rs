@@ -41,7 +41,11 @@ pub fn Status(
             1 => "one worker".to_owned(),
             n => format!("{n} workers that share each explanation"),
         };
-        format!("Model loaded ({workers}). It runs inside this tab: your text never leaves it. {notes}").trim_end().to_owned()
+        format!(
+            "Model loaded ({workers}). It runs inside this tab: your text never leaves it (the page's security policy lets it connect to its own site only). {notes}"
+        )
+        .trim_end()
+        .to_owned()
     };
     view! {
         <p class="status" role="status">{line}</p>
