@@ -2,7 +2,9 @@
 
 Times the bare forward and forward+backward passes (1 x 32 and 16 x 128 tokens) and each attribution method
 per text on test-split sentences of about 32 tokens, then prints GradLens / peer ratios (below 1: GradLens
-is faster). Both sides use every core. Usage: python tools/benchmark.py [--model default] [--texts 8]
+is faster). Both sides use every core (`--threads 1`: one each). The PyTorch side is built from the
+shipped files of models/<model> (no checkpoint needed) and checked against onnxruntime on the same graph
+before anything is timed. Usage: python tools/benchmark.py [--model default] [--texts 8] [--threads N]
 """
 
 import argparse
@@ -15,7 +17,7 @@ from pathlib import Path
 import torch
 from captum.attr import InputXGradient, IntegratedGradients, NoiseTunnel, Saliency
 
-from prepare_model import DATA, ROOT, EmbeddingClassifier, probe_inputs, read_jsonl, tokenizer
+from prepare_model import DATA, MODELS, ROOT, EmbeddingClassifier, probe_inputs, read_jsonl
 
 METHODS = ["saliency", "gradient_x_input", "integrated_gradients", "smooth_grad", "grad_sam", "occlusion"]
 
@@ -30,21 +32,37 @@ def median_time(repeat, f):
     return sorted(runs)[len(runs) // 2]
 
 
-def pick_texts(count, tokens=32):
-    tok = tokenizer()
+def pick_texts(tok, count, tokens=32):
     rows = read_jsonl(DATA / "test.jsonl")
     chosen = [r["text"] for r in rows if abs(len(tok.encode(r["text"]).ids) - tokens) <= 2]
     return chosen[:count]
 
 
-def gradlens(args, model):
+def gradlens(args, model, threads):
     cmd = ["cargo", "run", "--quiet", "-p", "gradlens-cli", "--", "bench", "--model", model, *args]
-    out = subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True).stdout
+    env = {**os.environ, **({"RAYON_NUM_THREADS": str(threads)} if threads else {})}
+    out = subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True, env=env).stdout
     return [json.loads(line) for line in out.splitlines() if line.strip()]
 
 
-def peers(name, texts, repeat):
-    classifier = EmbeddingClassifier(name)
+def same_as_onnxruntime(name, classifier, texts):
+    """The largest difference between the PyTorch side's logits and onnxruntime's on the shipped graph."""
+    import onnxruntime
+
+    session = onnxruntime.InferenceSession(str(MODELS / name / "classifier.onnx"))
+    worst = 0.0
+    for text in texts:
+        x = classifier.table[torch.tensor([classifier.tok.encode(text).ids])]
+        seq = x.shape[1]
+        gate, probe = probe_inputs(classifier.model, 1, seq)
+        feeds = {"inputs_embeds": x.numpy(), "attention_mask": torch.ones(1, seq).numpy(), "attention_gate": gate.numpy(), "hidden_probe": probe.numpy()}
+        theirs = session.run(["logits"], feeds)[0]
+        with torch.no_grad():
+            worst = max(worst, float((classifier.logits(x) - torch.from_numpy(theirs)).abs().max()))
+    return worst
+
+
+def peers(classifier, texts, repeat):
     model, wrapper, tok, table, pad = classifier.model, classifier.wrapper, classifier.tok, classifier.table, classifier.pad
     logits_of = classifier.logits
 
@@ -113,10 +131,15 @@ def main():
     parser.add_argument("--model", default="default")
     parser.add_argument("--texts", type=int, default=8)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=0, help="threads per side (default: every core)")
     args = parser.parse_args()
-    torch.set_num_threads(os.cpu_count())
+    threads = args.threads or os.cpu_count()
+    torch.set_num_threads(threads)
 
-    texts = pick_texts(args.texts)
+    classifier = EmbeddingClassifier(args.model, shipped=True)
+    texts = pick_texts(classifier.tok, args.texts)
+    gap = same_as_onnxruntime(args.model, classifier, texts)
+    assert gap < 1e-4, f"the PyTorch side differs from the shipped graph by {gap}"
     work = ROOT / "target" / "bench"
     work.mkdir(parents=True, exist_ok=True)
     (work / "texts.jsonl").write_text("".join(json.dumps({"text": t}) + "\n" for t in texts))
@@ -125,11 +148,13 @@ def main():
     for row in gradlens(
         ["--forward", "1x32,16x128", "--texts", str(work / "texts.jsonl"), "-m", ",".join(METHODS), "--repeat", str(args.repeat)],
         args.model,
+        args.threads,
     ):
         ours[row["case"]] = row.get("seconds", row.get("seconds_per_text"))
-    theirs = peers(args.model, texts, args.repeat)
+    theirs = peers(classifier, texts, args.repeat)
 
-    print(f"model: {args.model}; {len(texts)} test-split texts of about 32 tokens; {os.cpu_count()} cores; torch {torch.__version__}")
+    print(f"model: {args.model} (PyTorch side from the shipped files, logits within {gap:.1e} of onnxruntime); "
+          f"{len(texts)} test-split texts of about 32 tokens; {threads} threads per side; torch {torch.__version__}")
     print(f"{'case':<28}{'GradLens (s)':>14}{'PyTorch/Captum (s)':>20}{'ratio':>8}")
     for case, peer in theirs.items():
         mine = ours[case]

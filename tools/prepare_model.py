@@ -371,14 +371,65 @@ def load_checkpoint(name):
     return model
 
 
-class EmbeddingClassifier:
-    """A checkpoint as the Rust side sees it: the probed graph as a function of word embeddings (all-ones
-    mask, neutral probes), with its tokenizer and word-embedding table. For the reference scripts."""
+def load_shipped(name):
+    """The model of `models/<name>` as a transformers BERT classifier, from the shipped files alone (no
+    checkpoint, no remake): the graph's full-precision weights from classifier.onnx, the word table from
+    word_embeddings.f16, the sizes from config.json. The exporter named the graph's vectors after the
+    checkpoint's parameters; its matrices became MatMul inputs (transposed), six per layer in the order the
+    layer uses them, and the token-type row an Add input."""
+    import onnx
+    from onnx import numpy_helper
+    from transformers import BertConfig, BertForSequenceClassification
 
-    def __init__(self, name):
-        self.model = load_checkpoint(name)
+    folder = MODELS / name
+    config = json.loads((folder / "config.json").read_text())
+    graph = onnx.load(str(folder / "classifier.onnx")).graph
+    named = {t.name: torch.from_numpy(numpy_helper.to_array(t).copy()) for t in graph.initializer}
+    hidden, layers = config["hidden_size"], config["num_layers"]
+    matmuls = [named[n] for n in sorted((n for n in named if n.startswith("onnx::MatMul_")), key=lambda n: int(n.rsplit("_", 1)[1]))]
+    (token_type,) = [v for n, v in named.items() if n.startswith("onnx::Add_")]
+    assert len(matmuls) == 6 * layers, f"{len(matmuls)} matrices for {layers} layers"
+    bert_config = BertConfig(
+        vocab_size=config["vocab_size"],
+        hidden_size=hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=config["num_heads"],
+        intermediate_size=matmuls[4].shape[1],
+        max_position_embeddings=named["model.bert.embeddings.position_embeddings.weight"].shape[0],
+        num_labels=len(config["labels"]),
+        attn_implementation="eager",
+    )
+    model = BertForSequenceClassification(bert_config).eval()
+    table = np.fromfile(folder / "word_embeddings.f16", dtype=np.float16).astype(np.float32)
+    state = {k.removeprefix("model."): v for k, v in named.items() if k.startswith("model.")}
+    state["bert.embeddings.word_embeddings.weight"] = torch.from_numpy(table.reshape(config["vocab_size"], hidden))
+    state["bert.embeddings.token_type_embeddings.weight"] = torch.stack([token_type, torch.zeros(hidden)])
+    parts = ["attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense", "intermediate.dense", "output.dense"]
+    for layer in range(layers):
+        for k, part in enumerate(parts):
+            state[f"bert.encoder.layer.{layer}.{part}.weight"] = matmuls[6 * layer + k].T.contiguous()
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    # The position ids buffer is the model's own; every weight must come from the files.
+    assert not unexpected and all("position_ids" in m for m in missing), (missing, unexpected)
+    return model
+
+
+class EmbeddingClassifier:
+    """A model as the Rust side sees it: the probed graph as a function of word embeddings (all-ones
+    mask, neutral probes), with its tokenizer and word-embedding table. For the reference scripts: from the
+    remade checkpoint, or (`shipped=True`) from the files in models/<name>."""
+
+    def __init__(self, name, shipped=False):
+        from tokenizers import Tokenizer
+
+        self.model = load_shipped(name) if shipped else load_checkpoint(name)
         self.wrapper = ProbedClassifier(self.model).eval()
-        self.tok = tokenizer()
+        if shipped:
+            self.tok = Tokenizer.from_file(str(MODELS / name / "tokenizer.json"))
+            self.tok.no_padding()
+            self.tok.enable_truncation(MAX_LEN)
+        else:
+            self.tok = tokenizer()
         self.table = self.model.bert.embeddings.word_embeddings.weight.detach()
         self.pad = self.table[self.tok.token_to_id("[PAD]")]
 
