@@ -63,15 +63,20 @@ pub fn run(args: BenchArgs) -> Result<()> {
             .collect::<Result<_>>()?;
         for name in &args.method {
             let method = Method::by_name(name)?;
-            let inputs: Vec<ExplainedInput> =
-                texts.iter().map(|t| ExplainedInput::new(&model, t, Target::Predicted).block_on()).collect::<Result<_, _>>()?;
-            let run_all = || {
-                for input in &inputs {
-                    attribute(input, &unexplained(input), &method).block_on().expect("the CPU does not fail");
-                }
-            };
-            let seconds = time(args.repeat, run_all) / texts.len() as f64;
-            println!("{}", json!({"case": name, "seconds_per_text": seconds, "texts": texts.len()}));
+            // As `explain` runs it: one thread per core, each its share of the method's batches.
+            let seconds = crate::cores::in_team(crate::cores::count(), |_, team| -> Result<f64> {
+                let inputs: Vec<ExplainedInput> = texts
+                    .iter()
+                    .map(|t| Ok(ExplainedInput { team: team.clone(), ..ExplainedInput::new(&model, t, Target::Predicted).block_on()? }))
+                    .collect::<Result<_>>()?;
+                let run_all = || {
+                    for input in &inputs {
+                        attribute(input, &unexplained(input), &method).block_on().expect("the CPU does not fail");
+                    }
+                };
+                Ok(time(args.repeat, run_all) / texts.len() as f64)
+            })?;
+            println!("{}", json!({"case": name, "seconds_per_text": seconds, "texts": texts.len(), "threads": crate::cores::count()}));
         }
     }
     Ok(())

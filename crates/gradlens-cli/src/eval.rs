@@ -182,7 +182,10 @@ pub fn run(args: EvalArgs) -> Result<()> {
     bar.set_position((texts.len() - todo.len()) as u64);
     for (DataRow { id, text, .. }, missing) in todo {
         let request = Request { text: text.clone(), target: Target::Predicted, methods: missing, metrics: metrics.clone(), perturbation };
-        let explanation = match explain(&model, &request, &mut Bar(&bar)).block_on() {
+        let explanation = match crate::cores::in_team(crate::cores::count(), |member, team| match member {
+            0 => explain(&model, &request, &mut crate::cores::Member { hooks: Bar(&bar), team }).block_on(),
+            _ => explain(&model, &request, &mut crate::cores::Member { hooks: gradlens_attribution::NoHooks, team }).block_on(),
+        }) {
             Ok(explanation) => explanation,
             Err(e) => {
                 bar.suspend(|| eprintln!("{id}: skipped: {e}"));

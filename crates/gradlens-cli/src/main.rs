@@ -1,6 +1,7 @@
 //! `gradlens`: explain a classifier's predictions from the command line.
 
 mod bench;
+mod cores;
 mod eval;
 mod quantization;
 mod shard;
@@ -15,7 +16,7 @@ use anyhow::{Context, Result, bail};
 use burn::prelude::*;
 use clap::{Parser, Subcommand, ValueEnum};
 use gradlens_attribution::metrics::{Metric, PerturbationOptions};
-use gradlens_attribution::{Baseline, Hooks, IntegrationRule, Method, MethodOptions, Request, Stage, Stopped, Target, explain};
+use gradlens_attribution::{Baseline, Hooks, IntegrationRule, Method, MethodOptions, NoHooks, Request, Stage, Stopped, Target, explain};
 use gradlens_model::{Classifier, GraphKind, ModelAssets};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -200,7 +201,10 @@ fn explain_command(args: ExplainArgs) -> Result<()> {
     }
     let request = Request { text: read_text(&args)?, ..request };
     let spinner = std::io::stderr().is_terminal().then(ProgressBar::new_spinner);
-    let explanation = explain(&model, &request, &mut Spinner(spinner.as_ref())).block_on()?;
+    let explanation = cores::in_team(cores::count(), |member, team| match member {
+        0 => explain(&model, &request, &mut cores::Member { hooks: Spinner(spinner.as_ref()), team }).block_on(),
+        _ => explain(&model, &request, &mut cores::Member { hooks: NoHooks, team }).block_on(),
+    })?;
     if let Some(s) = spinner {
         s.finish_and_clear();
     }
@@ -270,7 +274,10 @@ fn explain_jsonl(model: &Classifier, path: &PathBuf, shard: Option<shard::Shard>
         let explained = row["text"]
             .as_str()
             .context("no \"text\" field")
-            .and_then(|text| Ok(explain(model, &Request { text: text.to_owned(), ..request.clone() }, &mut Spinner(None)).block_on()?));
+            .and_then(|text| {
+                let request = Request { text: text.to_owned(), ..request.clone() };
+                Ok(cores::in_team(cores::count(), |_, team| explain(model, &request, &mut cores::Member { hooks: NoHooks, team }).block_on())?)
+            });
         match explained {
             Ok(explanation) => {
                 let mut line = serde_json::to_value(&explanation)?;

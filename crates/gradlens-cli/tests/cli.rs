@@ -432,3 +432,32 @@ fn two_shards_in_two_processes_merge_into_the_single_run() {
     parts.extend(second);
     assert_eq!(parts, whole);
 }
+
+#[test]
+fn two_threads_explain_what_one_thread_does() {
+    let scores = |threads: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_gradlens"))
+            .args(["explain", "--model", "tiny", "--format", "json", "-m", "integrated_gradients,smooth_grad,occlusion", "--metrics"])
+            .arg("A gorgeous, witty, seductive movie that never stops.")
+            .env("RAYON_NUM_THREADS", threads)
+            .output()
+            .unwrap();
+        let json = stdout_json(&out);
+        json["attributions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|a| {
+                let scores = a["token_scores"].as_array().unwrap().iter().map(|s| s.as_f64().unwrap());
+                let metrics = a["metrics"].as_array().unwrap().iter().map(|m| m["value"].as_f64().unwrap());
+                scores.chain(metrics).collect::<Vec<_>>()
+            })
+            .collect::<Vec<f64>>()
+    };
+    let (one, two) = (scores("1"), scores("2"));
+    assert_eq!(one.len(), two.len());
+    let largest = one.iter().fold(0f64, |m, s| m.max(s.abs()));
+    for (a, b) in one.iter().zip(&two) {
+        assert!((a - b).abs() <= 1e-5 * largest.max(1.0), "{a} against {b}");
+    }
+}
