@@ -34,6 +34,26 @@ pub fn highlighted(explanation: &Explanation, word_scores: &[f32], base: (u8, u8
         .collect()
 }
 
+/// The class the colours of `explanation` explain: its attributions' target (the prediction until the
+/// first method is in).
+pub fn explained_class(explanation: &Explanation) -> usize {
+    explanation.attributions.first().map_or(explanation.predicted, |a| a.target)
+}
+
+/// "Explain ‹class› instead": a button (of CSS class `class`) for each class the colours do not explain;
+/// `explain` gets the class's label.
+pub fn class_switches(explanation: &Explanation, class: &'static str, explain: impl Fn(String) + Clone + 'static) -> AnyView {
+    let explained = explained_class(explanation);
+    let labels = explanation.model.labels.iter().enumerate().filter(|&(i, _)| i != explained).map(|(_, label)| label.clone());
+    labels
+        .map(|label| {
+            let (ask, explain) = (label.clone(), explain.clone());
+            view! { <button type="button" class=class data-class=label.clone() on:click=move |_| explain(ask.clone())>{format!("Explain {label} instead")}</button> }
+        })
+        .collect_view()
+        .into_any()
+}
+
 /// Ctrl+Enter (Cmd+Enter on a Mac) in a text box: explain, as the button does.
 pub fn explain_keys(event: &web_sys::KeyboardEvent) -> bool {
     event.key() == "Enter" && (event.ctrl_key() || event.meta_key())

@@ -15,7 +15,7 @@ use leptos::task::spawn_local;
 use crate::backend::{self, Backend};
 use crate::runner::{Runner, request};
 use crate::store;
-use crate::view::{highlighted, legend};
+use crate::view::{class_switches, highlighted, legend};
 
 /// The widget's settings, from element attributes or URL parameters of the same names.
 #[derive(Clone, Debug, PartialEq)]
@@ -225,22 +225,10 @@ pub fn Widget(options: WidgetOptions) -> impl IntoView {
                         }
                     })
                     .collect_view();
-                let explained = e.attributions.first().map_or(e.predicted, |a| a.target);
-                let others = e
-                    .model
-                    .labels
-                    .iter()
-                    .enumerate()
-                    .filter(|&(i, _)| i != explained)
-                    .map(|(_, label)| {
-                        let ask = label.clone();
-                        let switch = move |_| {
-                            target.set(Some(ask.clone()));
-                            run();
-                        };
-                        view! { <button type="button" class="gl-switch" data-class=label.clone() on:click=switch>{format!("Explain {label} instead")}</button> }
-                    })
-                    .collect_view();
+                let others = class_switches(e, "gl-switch", move |label| {
+                    target.set(Some(label));
+                    run();
+                });
                 let chart = curve.then(|| {
                     let svg = Curve::Deletion.chart(&Curve::Deletion.series(e));
                     view! { <figure class="chart" data-chart="deletion" inner_html=svg></figure> }

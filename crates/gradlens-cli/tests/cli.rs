@@ -18,6 +18,14 @@ fn gradlens(args: &[&str], stdin: Option<&str>) -> Output {
     child.wait_with_output().unwrap()
 }
 
+/// An empty folder of this test process's own under the system's temporary folder.
+fn fresh_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 fn stdout_json(output: &Output) -> serde_json::Value {
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     serde_json::from_slice(&output.stdout).unwrap()
@@ -178,9 +186,7 @@ fn bad_requests_fail_with_a_clear_message() {
 
 #[test]
 fn eval_writes_a_table_and_curves_and_resumes_without_losing_rows() {
-    let dir = std::env::temp_dir().join(format!("gradlens-eval-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = fresh_dir("gradlens-eval");
     let data = dir.join("data.jsonl");
     std::fs::write(
         &data,
@@ -379,9 +385,7 @@ fn rows_by_id(jsonl: &str) -> std::collections::BTreeMap<String, serde_json::Val
 
 #[test]
 fn two_shards_in_two_processes_merge_into_the_single_run() {
-    let dir = std::env::temp_dir().join(format!("gradlens-shards-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = fresh_dir("gradlens-shards");
     let data = dir.join("data.jsonl");
     let texts = ["A gorgeous, witty movie.", "Dull and far too long.", "Not bad at all.", "A mess.", "Lovely and sad.", "Flat.", "Brave, strange, alive.", "Too long by half."];
     let lines: Vec<String> = texts.iter().enumerate().map(|(i, t)| format!("{{\"id\": \"t{i}\", \"text\": \"{t}\", \"label\": {}}}", i % 2)).collect();

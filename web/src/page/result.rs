@@ -37,20 +37,9 @@ pub fn LastResult(
 #[component]
 fn Prediction(explanation: Rc<Explanation>, max_len: Signal<usize>, explain_class: Callback<String>) -> impl IntoView {
     let e = explanation;
-    let explained = e.attributions.first().map_or(e.predicted, |a| a.target);
+    let explained = crate::view::explained_class(&e);
     let whose = if explained == e.predicted { "the prediction" } else { "not the prediction" };
-    let others = e
-        .model
-        .labels
-        .iter()
-        .enumerate()
-        .filter(|&(i, _)| i != explained)
-        .map(|(_, label)| {
-            let label = label.clone();
-            let ask = label.clone();
-            view! { <button type="button" class="switch-class" data-class=label.clone() on:click=move |_| explain_class.run(ask.clone())>{format!("Explain {label} instead")}</button> }
-        })
-        .collect_view();
+    let others = crate::view::class_switches(&e, "switch-class", move |label| explain_class.run(label));
     view! {
         <section class="prediction" aria-label="prediction">
             {e.truncated.then(|| view! { <p class="note">{move || format!("The text was longer than the model reads ({} tokens): only its beginning was used.", max_len.get())}</p> })}
