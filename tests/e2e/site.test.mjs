@@ -221,6 +221,14 @@ test("markup in the text stays text, and empty text gets a clear message", async
     explanation.attributions.map((a) => a.metrics.map((m) => [m.metric, m.value.toFixed(3)])),
     cells,
   );
+  // The page marks the method with the best mean rank over these metrics, ranked here from the export.
+  const better = (m, than) => (m.lower_is_better ? m.value < than.value : m.value > than.value);
+  const ranks = explanation.attributions.map((a) =>
+    a.metrics.reduce((sum, m, k) => sum + 1 + explanation.attributions.filter((o) => better(o.metrics[k], m)).length, 0) / a.metrics.length);
+  const best = explanation.attributions[ranks.indexOf(Math.min(...ranks))].method;
+  assert.deepEqual(await page.locator(".method.most-faithful").evaluateAll((els) => els.map((e) => e.dataset.method)), [best]);
+  assert.match(await page.locator(".verdict").textContent(), new RegExp(`mean rank ${Math.min(...ranks).toFixed(1)}`));
+  assert.equal(await page.locator(".faithfulness tr.most-faithful").count(), 1);
   const wordTokens = explanation.tokens.filter((t) => t.word !== null).length;
   // The page's curves take 0%, 10%, ..., 100% of the tokens (a point per token on a text this short).
   const curve = explanation.attributions[0].metrics.find((m) => m.metric === "deletion_area").curve;

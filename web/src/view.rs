@@ -125,6 +125,8 @@ fn export_button(label: &'static str, name: String, mime: &'static str, make: im
 }
 
 pub fn explanation_view(explanation: &Rc<Explanation>) -> AnyView {
+    // Once the metrics are in: the chosen method that did best on this very text.
+    let best = explanation.most_faithful().map(|(i, _)| i);
     let rows = explanation
         .attributions
         .iter()
@@ -140,9 +142,10 @@ pub fn explanation_view(explanation: &Rc<Explanation>) -> AnyView {
             let picture = move || gradlens_render::highlight::svg(&for_svg.only(i));
             let gap = a.diagnostics.completeness.map(|c| format!(" · completeness gap {:.1}%", 100.0 * c.relative_gap)).unwrap_or_default();
             let class = &explanation.model.labels[a.target];
+            let badge = (best == Some(i)).then(|| view! { <span class="badge">"most faithful on this text"</span> });
             view! {
-                <div class="method" data-method=a.method.clone() data-explains=class.clone()>
-                    <h3>{a.title()}<span class="explains">{format!(" · explains {class}")}</span><small>{format!(" · {:.2} s{gap}", a.seconds)}</small></h3>
+                <div class=if best == Some(i) { "method most-faithful" } else { "method" } data-method=a.method.clone() data-explains=class.clone()>
+                    <h3>{a.title()}<span class="explains">{format!(" · explains {class}")}</span>{badge}<small>{format!(" · {:.2} s{gap}", a.seconds)}</small></h3>
                     <p class="highlighted" dir="auto">{highlighted(explanation, &a.word_scores, WHITE)}</p>
                     {legend(class)}
                     {readings(explanation, a)}
@@ -200,11 +203,26 @@ fn faithfulness_view(explanation: &Explanation) -> AnyView {
     let infos: Vec<_> = page_metrics().iter().map(|m| m.info()).collect();
     let heading = |i: &MetricInfo| format!("{} {}", i.title, if i.lower_is_better { "↓" } else { "↑" });
     let header = infos.iter().map(|i| view! { <th scope="col" title=i.description.clone()>{heading(i)}</th> }).collect_view();
+    let best = explanation.most_faithful();
     let table_rows = explanation
         .attributions
         .iter()
-        .map(|a| view! { <tr><th scope="row">{a.title()}</th>{metric_cells(&a.metrics, &infos)}</tr> })
+        .enumerate()
+        .map(|(i, a)| {
+            let class = (best.map(|(b, _)| b) == Some(i)).then_some("most-faithful");
+            view! { <tr class=class><th scope="row">{a.title()}</th>{metric_cells(&a.metrics, &infos)}</tr> }
+        })
         .collect_view();
+    let verdict = best.map(|(b, rank)| {
+        let n = explanation.attributions.len();
+        view! {
+            <p class="verdict">{format!(
+                "On this text, {} did best across these metrics (mean rank {rank:.1}, where 1 is first on every metric and {n} last). \
+                 A single text is a small sample: the README's table ranks the methods over the whole test split.",
+                explanation.attributions[b].title()
+            )}</p>
+        }
+    });
     let help = infos.iter().map(|i| view! { <dt>{heading(i)}</dt><dd>{i.meaning.clone()}</dd> }).collect_view();
     let charts = Curve::ALL.map(|curve| (curve, curve.chart(&curve.series(explanation))));
     let figures = charts.clone().map(|(curve, svg)| {
@@ -220,6 +238,7 @@ fn faithfulness_view(explanation: &Explanation) -> AnyView {
             <div class="table-wrap" tabindex="0" role="region" aria-label="metric values">
                 <table><thead><tr><th scope="col">"Method"</th>{header}</tr></thead><tbody>{table_rows}</tbody></table>
             </div>
+            {verdict}
             <dl class="metric-help">{help}</dl>
             <div class="charts">{figures.into_iter().collect_view()}</div>
             <p class="exports">"Export the curves: "{exports.into_iter().collect_view()}</p>

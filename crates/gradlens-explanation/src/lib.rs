@@ -306,6 +306,27 @@ impl Explanation {
         self.model.labels.iter().zip(&self.probabilities).map(|(label, p)| format!("{label} {:.1}%", 100.0 * p)).collect()
     }
 
+    /// Which attribution was the most faithful on this text, by the metrics computed for it: each metric
+    /// ranks the methods (1 = best, in the metric's own direction; ties share the better rank), and the
+    /// lowest mean rank wins (the first listed, on a tie). With its mean rank; `None` unless at least two
+    /// attributions carry the same metrics.
+    pub fn most_faithful(&self) -> Option<(usize, f32)> {
+        let metrics: Vec<&str> = self.attributions.first()?.metrics.iter().map(|m| m.metric.as_str()).collect();
+        let same = |a: &Attribution| a.metrics.iter().map(|m| m.metric.as_str()).eq(metrics.iter().copied());
+        if metrics.is_empty() || self.attributions.len() < 2 || !self.attributions.iter().all(same) {
+            return None;
+        }
+        let better = |m: &MetricValue, than: &MetricValue| if m.lower_is_better { m.value < than.value } else { m.value > than.value };
+        let mean_rank = |a: &Attribution| {
+            let ranks = a.metrics.iter().enumerate().map(|(k, m)| 1 + self.attributions.iter().filter(|o| better(&o.metrics[k], m)).count());
+            ranks.sum::<usize>() as f32 / metrics.len() as f32
+        };
+        self.attributions.iter().map(mean_rank).enumerate().fold(None, |best: Option<(usize, f32)>, (i, r)| match best {
+            Some((_, b)) if b <= r => best,
+            _ => Some((i, r)),
+        })
+    }
+
     /// The explanation with only the attribution at `index` (one method's export).
     pub fn only(&self, index: usize) -> Explanation {
         Explanation { attributions: vec![self.attributions[index].clone()], ..self.clone() }
@@ -376,5 +397,43 @@ mod tests {
             .collect();
         assert_eq!(rebuilt, e.text);
         assert_eq!(e.class_probabilities(), ["negative 25.0%", "positive 75.0%"]);
+    }
+
+    #[test]
+    fn the_most_faithful_method_has_the_best_mean_rank() {
+        let value = |metric: &str, value: f32, lower_is_better: bool| MetricValue {
+            metric: metric.into(),
+            value,
+            lower_is_better,
+            curve: None,
+            conventions: Conventions::new(),
+        };
+        let attribution = |method: &str, comprehensiveness: f32, log_odds: f32| Attribution {
+            method: method.into(),
+            display_name: String::new(),
+            target: 1,
+            token_scores: Vec::new(),
+            word_scores: Vec::new(),
+            conventions: Conventions::new(),
+            seconds: 0.0,
+            diagnostics: Diagnostics::default(),
+            metrics: vec![value("comprehensiveness", comprehensiveness, false), value("log_odds", log_odds, true)],
+        };
+        let mut e = explanation();
+        assert_eq!(e.most_faithful(), None, "no method");
+        // Ranks by hand: comprehensiveness (higher is better) a 2, b 1, c 3; log-odds (lower is better)
+        // a 1, b 3, c 2. Mean ranks: a 1.5, b 2, c 2.5.
+        e.attributions = vec![attribution("a", 0.3, -2.0), attribution("b", 0.5, -0.5), attribution("c", 0.1, -1.0)];
+        assert_eq!(e.most_faithful(), Some((0, 1.5)));
+        // A tie goes to the first listed: with b's log-odds at -1.5, b ranks 1 and 2 (mean 1.5, as a).
+        e.attributions[1].metrics[1].value = -1.5;
+        assert_eq!(e.most_faithful(), Some((0, 1.5)));
+        // Equal values share the better rank: b's log-odds equal to a's rank both 1 (b's mean 1).
+        e.attributions[1].metrics[1].value = -2.0;
+        assert_eq!(e.most_faithful(), Some((1, 1.0)));
+        e.attributions[1].metrics[1].value = -3.0;
+        assert_eq!(e.most_faithful(), Some((1, 1.0)));
+        e.attributions.truncate(1);
+        assert_eq!(e.most_faithful(), None, "one method is not a comparison");
     }
 }
