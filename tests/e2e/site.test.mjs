@@ -167,6 +167,8 @@ test("a reader can read it: the class each row explains, a switch to the other, 
     ["Comprehensiveness ↑", "Sufficiency ↓", "Log-odds ↓", "Deletion area ↓", "Insertion area ↑"]);
   assert.match(await page.locator(".metric-help dd").first().textContent(), /Higher: the highlighted words drove the prediction/);
   assert.match(await page.locator('.chart[data-chart="deletion"] figcaption').textContent(), /highest-scored first/);
+  const desk = await page.locator(".table-wrap").evaluate((e) => [e.scrollWidth, e.clientWidth]);
+  assert.ok(desk[0] <= desk[1], `on a desktop the metric table shows whole: ${desk}`);
   assert.deepEqual(await page.locator(".faithfulness tbody th").allTextContents(), ["Grad-SAM", "Integrated Gradients", "Occlusion"]);
   const legend = (await page.locator('.chart[data-chart="deletion"] svg text').allTextContents()).map((t) => t.trim());
   assert.ok(legend.includes("Integrated Gradients"), `chart legend: ${legend}`);

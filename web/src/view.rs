@@ -126,7 +126,8 @@ fn export_button(label: &'static str, name: String, mime: &'static str, make: im
 
 pub fn explanation_view(explanation: &Rc<Explanation>) -> AnyView {
     // Once the metrics are in: the chosen method that did best on this very text.
-    let best = explanation.most_faithful().map(|(i, _)| i);
+    let most_faithful = explanation.most_faithful();
+    let best = most_faithful.map(|(i, _)| i);
     let rows = explanation
         .attributions
         .iter()
@@ -158,7 +159,7 @@ pub fn explanation_view(explanation: &Rc<Explanation>) -> AnyView {
             }
         })
         .collect_view();
-    let faithfulness = explanation.attributions.iter().any(|a| !a.metrics.is_empty()).then(|| faithfulness_view(explanation));
+    let faithfulness = explanation.attributions.iter().any(|a| !a.metrics.is_empty()).then(|| faithfulness_view(explanation, most_faithful));
     // The S x S map is drawn when the reader opens it (a 128-token text has 16,384 cells).
     let map = explanation.attributions.iter().any(|a| a.diagnostics.token_map.is_some()).then(|| {
         let open = RwSignal::new(false);
@@ -199,11 +200,11 @@ pub fn explanation_view(explanation: &Rc<Explanation>) -> AnyView {
 }
 
 /// The metric table and the curves, once the metrics are in.
-fn faithfulness_view(explanation: &Explanation) -> AnyView {
+/// `best`: the most faithful attribution on this text and its mean rank ([`Explanation::most_faithful`]).
+fn faithfulness_view(explanation: &Explanation, best: Option<(usize, f32)>) -> AnyView {
     let infos: Vec<_> = page_metrics().iter().map(|m| m.info()).collect();
     let heading = |i: &MetricInfo| format!("{} {}", i.title, if i.lower_is_better { "↓" } else { "↑" });
     let header = infos.iter().map(|i| view! { <th scope="col" title=i.description.clone()>{heading(i)}</th> }).collect_view();
-    let best = explanation.most_faithful();
     let table_rows = explanation
         .attributions
         .iter()
