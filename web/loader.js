@@ -2,14 +2,26 @@
 // (<script type="module" src=".../loader.js"></script>). The site has two builds of the same code: the small
 // one runs on the CPU, the one in gpu/ adds burn's WebGPU runtime (several times larger). A visitor
 // downloads the second only when the page will run on WebGPU, by the page's own rule (web/src/backend.rs):
-// `?backend=` (or a widget's `backend` attribute) when given, else WebGPU on a hardware adapter and never
-// on a software one.
+// `?backend=` (or a widget's `backend` attribute) when given, else WebGPU on a hardware adapter (unless the
+// page measured it slower than the CPU here) and never on a software one.
 const here = new URL(".", import.meta.url);
 
-async function hardwareAdapter() {
+async function webGpuAdapter() {
   try {
-    const adapter = await navigator.gpu?.requestAdapter();
-    return Boolean(adapter) && !(adapter.info?.isFallbackAdapter ?? adapter.isFallbackAdapter ?? false);
+    return await navigator.gpu?.requestAdapter();
+  } catch {
+    return null;
+  }
+}
+
+// Whether the page has measured this adapter slower than the CPU: web/src/calibration.rs keeps the
+// measurement in local storage under the adapter's name, made as web/src/backend.rs makes it.
+function measuredSlower(adapter) {
+  const info = adapter.info ?? {};
+  const name = ["vendor", "architecture", "description"].map((field) => info[field]).filter(Boolean).join(" ") || "unnamed adapter";
+  try {
+    const kept = JSON.parse(localStorage.getItem("gradlens-backend"));
+    return kept?.adapter === name && !(kept.webgpu_ms < kept.cpu_ms);
   } catch {
     return false;
   }
@@ -20,9 +32,11 @@ async function wantsWebGpu() {
     ?? document.querySelector("gradlens-explain[backend]")?.getAttribute("backend");
   if (asked === "webgpu") return true;
   if (asked === "cpu") return false;
+  const adapter = await webGpuAdapter();
+  if (!adapter || measuredSlower(adapter)) return false;
   // The page measures a software adapter against the CPU when asked to (web/src/backend.rs).
   if (new URLSearchParams(location.search).has("calibrate")) return true;
-  return hardwareAdapter();
+  return !(adapter.info?.isFallbackAdapter ?? adapter.isFallbackAdapter ?? false);
 }
 
 // The build's compiled module: the page runs it, and hands it to each worker that holds the model (one

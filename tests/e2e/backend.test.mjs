@@ -3,7 +3,7 @@
 // long task (50 ms or more, the browser's own measure) during an explanation.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { REVIEW, explain, finished, launch, loadedPage, serveDist } from "./harness.mjs";
+import { REVIEW, explain, finished, launch, loadedPage, recordRequests, serveDist } from "./harness.mjs";
 
 let site;
 
@@ -122,11 +122,14 @@ test("the page measures WebGPU against the CPU once per adapter, keeps the faste
     await explain(page, "Flat and dull.", 600_000);
     assert.equal(await page.locator(".method").count(), 3);
 
-    // The next visit takes the kept measurement without measuring again.
+    // The next visit takes the kept measurement without measuring again, and fetches the WebGPU build
+    // only if WebGPU was the faster.
+    const requests = recordRequests(page);
     await page.reload();
     await page.getByText("Model loaded", { exact: false }).waitFor({ timeout: 300_000 });
     assert.equal(await page.locator(".backend-note").textContent(), note.replace("on this device", "on this device earlier"));
     assert.equal(await page.locator("#backend").inputValue(), faster);
+    assert.equal(requests.some((url) => url.includes("/gpu/")), faster === "webgpu", `${faster}: ${requests}`);
     await page.close();
   } finally {
     await browser.close();
