@@ -7,8 +7,8 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 
-use futures::channel::{mpsc, oneshot};
 use futures::StreamExt;
+use futures::channel::{mpsc, oneshot};
 use gradlens_attribution::{Explanation, Request, Stage};
 use gradlens_model::{ModelAssets, ModelConfig};
 use js_sys::{Array, Object, Reflect, Uint8Array};

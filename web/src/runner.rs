@@ -54,8 +54,7 @@ impl Failure {
 /// prediction). Unknown names are refused here, before anything runs. One-pass methods run first, so
 /// that a highlight shows within a fraction of a second while the others run.
 pub fn request(config: &ModelConfig, text: String, methods: &[String], target: Option<&str>, metrics: Vec<Metric>) -> Result<Request, Failure> {
-    let mut methods =
-        methods.iter().map(|name| Method::by_name(name)).collect::<Result<Vec<_>, _>>().map_err(|e| Failure::Input(e.to_string()))?;
+    let mut methods = methods.iter().map(|name| Method::by_name(name)).collect::<Result<Vec<_>, _>>().map_err(|e| Failure::Input(e.to_string()))?;
     methods.sort_by_key(|m| !m.is_one_pass());
     let target = match target {
         Some(label) => Target::parse(label, &config.labels).map_err(|e| Failure::Input(e.to_string()))?,

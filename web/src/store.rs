@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use futures::future::{FutureExt, LocalBoxFuture, Shared};
-use js_sys::Reflect;
 use gradlens_model::ModelAssets;
+use js_sys::Reflect;
 
 use crate::backend::{self, Backend};
 use crate::engine::Engine;
@@ -93,9 +93,8 @@ fn team_size(backend: Backend) -> usize {
     if let Some(asked) = backend::url_parameter("workers").and_then(|w| w.parse::<usize>().ok()) {
         return asked.clamp(1, 8);
     }
-    let navigator = |name: &str| {
-        Reflect::get(&js_sys::global(), &"navigator".into()).and_then(|n| Reflect::get(&n, &name.into())).ok().and_then(|v| v.as_f64())
-    };
+    let navigator =
+        |name: &str| Reflect::get(&js_sys::global(), &"navigator".into()).and_then(|n| Reflect::get(&n, &name.into())).ok().and_then(|v| v.as_f64());
     match backend {
         Backend::WebGpu => 1,
         Backend::Cpu if navigator("deviceMemory").unwrap_or(0.0) < GB_FOR_A_TEAM => 1,

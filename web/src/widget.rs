@@ -8,9 +8,9 @@ use gradlens_attribution::Explanation;
 use gradlens_attribution::metrics::Metric;
 use gradlens_render::chart::Curve;
 use html_escape::encode_double_quoted_attribute;
-use wasm_bindgen::JsCast;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use wasm_bindgen::JsCast;
 
 use crate::backend::{self, Backend};
 use crate::runner::{Runner, request};

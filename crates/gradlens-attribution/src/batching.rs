@@ -83,7 +83,13 @@ impl Team {
         }
     }
 
-    async fn collect_batches<T, F>(&self, items: &[T], batch_size: usize, length: usize, mut per_batch: impl FnMut(&[T]) -> F) -> Result<Vec<f32>, DeviceError>
+    async fn collect_batches<T, F>(
+        &self,
+        items: &[T],
+        batch_size: usize,
+        length: usize,
+        mut per_batch: impl FnMut(&[T]) -> F,
+    ) -> Result<Vec<f32>, DeviceError>
     where
         F: Future<Output = Result<Vec<f32>, DeviceError>>,
     {
@@ -135,7 +141,12 @@ impl Team {
 impl ExplainedInput<'_> {
     /// Runs `per_batch` on each batch of `items` (copies of this text, one value per copy) and
     /// concatenates what the batches give, in order; in a team, each member runs its share.
-    pub(crate) async fn collect_batches<T, F>(&self, items: &[T], batch_size: usize, per_batch: impl FnMut(&[T]) -> F) -> Result<Vec<f32>, DeviceError>
+    pub(crate) async fn collect_batches<T, F>(
+        &self,
+        items: &[T],
+        batch_size: usize,
+        per_batch: impl FnMut(&[T]) -> F,
+    ) -> Result<Vec<f32>, DeviceError>
     where
         F: Future<Output = Result<Vec<f32>, DeviceError>>,
     {

@@ -316,11 +316,12 @@ impl Ranking {
 async fn log_probabilities(input: &ExplainedInput<'_>, sequences: &[&[u32]], y: usize, batch_size: usize) -> Result<Vec<f32>, DeviceError> {
     let model = input.model;
     let classes = model.config().labels.len();
-    input.collect_batches(sequences, batch_size, |batch| {
-        let logits = model.forward_batch(&model.batch(batch)).logits.detach();
-        async move { Ok(read(log_softmax(logits, 1)).await?.chunks_exact(classes).map(|row| row[y]).collect()) }
-    })
-    .await
+    input
+        .collect_batches(sequences, batch_size, |batch| {
+            let logits = model.forward_batch(&model.batch(batch)).logits.detach();
+            async move { Ok(read(log_softmax(logits, 1)).await?.chunks_exact(classes).map(|row| row[y]).collect()) }
+        })
+        .await
 }
 
 /// Trapezoid area under a curve over [0, 1].

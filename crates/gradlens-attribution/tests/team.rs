@@ -99,7 +99,10 @@ fn a_team_splits_the_batches_and_every_member_gets_the_result_of_one_copy_alone(
                 close(&format!("metrics of {what}"), &values(team), &values(alone));
             }
             // Every member adds the same parts in the same order: the same bits.
-            assert_eq!(result.attributions.iter().map(|a| &a.token_scores).collect::<Vec<_>>(), results[0].attributions.iter().map(|a| &a.token_scores).collect::<Vec<_>>());
+            assert_eq!(
+                result.attributions.iter().map(|a| &a.token_scores).collect::<Vec<_>>(),
+                results[0].attributions.iter().map(|a| &a.token_scores).collect::<Vec<_>>()
+            );
         }
     }
 }

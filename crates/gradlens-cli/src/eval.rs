@@ -371,7 +371,14 @@ fn at(curve: &[f32], fraction: f32) -> f32 {
 
 /// The table, curves and charts of `rows`, taken in the order of their ids (so that the parts of a
 /// sharded run, merged, sum to the same bits as one run).
-fn summarise(out: &std::path::Path, origin: &Origin, methods: &[&str], metrics: &[Metric], options: &PerturbationOptions, rows: &[&Row]) -> Result<()> {
+fn summarise(
+    out: &std::path::Path,
+    origin: &Origin,
+    methods: &[&str],
+    metrics: &[Metric],
+    options: &PerturbationOptions,
+    rows: &[&Row],
+) -> Result<()> {
     let mut rows = rows.to_vec();
     rows.sort_by(|a, b| a.id.cmp(&b.id));
     let grid: Vec<f32> = (0..=20).map(|i| i as f32 / 20.0).collect();

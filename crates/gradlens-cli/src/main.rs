@@ -271,13 +271,10 @@ fn explain_jsonl(model: &Classifier, path: &PathBuf, shard: Option<shard::Shard>
         if shard.is_some_and(|s| !s.contains(&id)) {
             continue;
         }
-        let explained = row["text"]
-            .as_str()
-            .context("no \"text\" field")
-            .and_then(|text| {
-                let request = Request { text: text.to_owned(), ..request.clone() };
-                Ok(cores::in_team(cores::count(), |_, team| explain(model, &request, &mut cores::Member { hooks: NoHooks, team }).block_on())?)
-            });
+        let explained = row["text"].as_str().context("no \"text\" field").and_then(|text| {
+            let request = Request { text: text.to_owned(), ..request.clone() };
+            Ok(cores::in_team(cores::count(), |_, team| explain(model, &request, &mut cores::Member { hooks: NoHooks, team }).block_on())?)
+        });
         match explained {
             Ok(explanation) => {
                 let mut line = serde_json::to_value(&explanation)?;

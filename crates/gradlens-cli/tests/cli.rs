@@ -387,8 +387,18 @@ fn rows_by_id(jsonl: &str) -> std::collections::BTreeMap<String, serde_json::Val
 fn two_shards_in_two_processes_merge_into_the_single_run() {
     let dir = fresh_dir("gradlens-shards");
     let data = dir.join("data.jsonl");
-    let texts = ["A gorgeous, witty movie.", "Dull and far too long.", "Not bad at all.", "A mess.", "Lovely and sad.", "Flat.", "Brave, strange, alive.", "Too long by half."];
-    let lines: Vec<String> = texts.iter().enumerate().map(|(i, t)| format!("{{\"id\": \"t{i}\", \"text\": \"{t}\", \"label\": {}}}", i % 2)).collect();
+    let texts = [
+        "A gorgeous, witty movie.",
+        "Dull and far too long.",
+        "Not bad at all.",
+        "A mess.",
+        "Lovely and sad.",
+        "Flat.",
+        "Brave, strange, alive.",
+        "Too long by half.",
+    ];
+    let lines: Vec<String> =
+        texts.iter().enumerate().map(|(i, t)| format!("{{\"id\": \"t{i}\", \"text\": \"{t}\", \"label\": {}}}", i % 2)).collect();
     std::fs::write(&data, lines.join("\n")).unwrap();
     let path = |name: &str| dir.join(name).to_str().unwrap().to_owned();
     let run = |args: &[&str]| {
@@ -418,7 +428,21 @@ fn two_shards_in_two_processes_merge_into_the_single_run() {
     // Overlapping parts are refused, and so are parts of another run.
     let o = gradlens(&["eval-merge", &path("part0"), &path("part0"), "--out", &path("twice")], None);
     assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("the parts overlap"));
-    run(&["eval", "--model", "tiny", "-m", "saliency", "--removal", "replace", "--data", &data.to_str().unwrap(), "--out", &path("other"), "--shard", "1/2"]);
+    run(&[
+        "eval",
+        "--model",
+        "tiny",
+        "-m",
+        "saliency",
+        "--removal",
+        "replace",
+        "--data",
+        &data.to_str().unwrap(),
+        "--out",
+        &path("other"),
+        "--shard",
+        "1/2",
+    ]);
     let o = gradlens(&["eval-merge", &path("part0"), &path("other"), "--out", &path("mixed")], None);
     assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("holds results made with"), "{}", String::from_utf8_lossy(&o.stderr));
 

@@ -245,7 +245,18 @@ impl Explanation {
     /// An explanation of `text` before any method has run. `tokens` point into `words`.
     pub fn new(text: String, model: ModelInfo, tokens: Vec<Token>, words: Vec<Word>, truncated: bool, probabilities: Vec<f32>) -> Self {
         let predicted = probabilities.iter().enumerate().fold(0, |best, (i, p)| if *p > probabilities[best] { i } else { best });
-        Self { schema_version: SCHEMA_VERSION, text, model, tokens, words, truncated, unknown_tokens: 0, probabilities, predicted, attributions: Vec::new() }
+        Self {
+            schema_version: SCHEMA_VERSION,
+            text,
+            model,
+            tokens,
+            words,
+            truncated,
+            unknown_tokens: 0,
+            probabilities,
+            predicted,
+            attributions: Vec::new(),
+        }
     }
 
     /// A warning when most of the text's tokens are unknown to the model (emoji, a script or a long word

@@ -1,7 +1,7 @@
 use gradlens_explanation::{Token, Word};
-use unicode_categories::UnicodeCategories;
 use serde::{Deserialize, Serialize};
 use tokenizers::{Tokenizer, TruncationDirection, TruncationParams, TruncationStrategy};
+use unicode_categories::UnicodeCategories;
 
 /// Why a text could not be encoded.
 #[derive(Debug, thiserror::Error)]

@@ -20,7 +20,8 @@ const PAD: f32 = 12.0;
 pub fn svg(explanation: &Explanation) -> String {
     let mut y = PAD + FONT;
     let prediction = explanation.class_probabilities().join("   ");
-    let mut doc = Document::new().set("role", "img").set("aria-label", format!("GradLens explanation: {prediction}")).add(plain(&prediction, PAD, y, "#333"));
+    let mut doc =
+        Document::new().set("role", "img").set("aria-label", format!("GradLens explanation: {prediction}")).add(plain(&prediction, PAD, y, "#333"));
     for attribution in &explanation.attributions {
         y += LINE;
         let (block, height) = block(explanation, attribution);

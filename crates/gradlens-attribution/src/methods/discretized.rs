@@ -163,13 +163,14 @@ impl AttributionMethod for DiscretizedIntegratedGradients {
 
         // The Riemann sum over the path's steps, a batch of steps at a time.
         let steps: Vec<usize> = (0..length - 1).collect();
-        let sum = input.sum_batches(&steps, self.internal_batch_size, Tensor::<1>::zeros([s], device), |batch| {
-            let (start, c) = (batch[0], batch.len());
-            let at = points.clone().narrow(0, start, c);
-            let step = points.clone().narrow(0, start + 1, c) - at.clone();
-            (input.embedding_gradients(at) * step).sum_dims(&[0, 2]).reshape([s])
-        })
-        .await?;
+        let sum = input
+            .sum_batches(&steps, self.internal_batch_size, Tensor::<1>::zeros([s], device), |batch| {
+                let (start, c) = (batch[0], batch.len());
+                let at = points.clone().narrow(0, start, c);
+                let step = points.clone().narrow(0, start + 1, c) - at.clone();
+                (input.embedding_gradients(at) * step).sum_dims(&[0, 2]).reshape([s])
+            })
+            .await?;
         let scores = read(sum).await?;
         let ends = read(input.target_logits(Tensor::cat(vec![points.clone().narrow(0, length - 1, 1), points.narrow(0, 0, 1)], 0))).await?;
         let completeness = Completeness::new(scores.iter().sum(), ends[0] - ends[1]);

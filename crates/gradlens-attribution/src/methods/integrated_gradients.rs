@@ -37,14 +37,15 @@ impl AttributionMethod for IntegratedGradients {
         let [_, s, h] = x.dims();
         let points = self.rule.points(self.steps);
         let zero = Tensor::<3>::zeros([1, s, h], input.device());
-        let weighted_gradients = input.sum_batches(&points, self.internal_batch_size, zero, |batch| {
-            let c = batch.len();
-            let alphas = column(batch.iter().map(|p| p.0), input.device()).reshape([c, 1, 1]);
-            let weights = column(batch.iter().map(|p| p.1), input.device()).reshape([c, 1, 1]);
-            let path = baseline.clone().repeat_dim(0, c) + delta.clone().repeat_dim(0, c) * alphas;
-            (input.embedding_gradients(path) * weights).sum_dim(0)
-        })
-        .await?;
+        let weighted_gradients = input
+            .sum_batches(&points, self.internal_batch_size, zero, |batch| {
+                let c = batch.len();
+                let alphas = column(batch.iter().map(|p| p.0), input.device()).reshape([c, 1, 1]);
+                let weights = column(batch.iter().map(|p| p.1), input.device()).reshape([c, 1, 1]);
+                let path = baseline.clone().repeat_dim(0, c) + delta.clone().repeat_dim(0, c) * alphas;
+                (input.embedding_gradients(path) * weights).sum_dim(0)
+            })
+            .await?;
         let scores = read((weighted_gradients * delta).sum_dim(2).reshape([s])).await?;
         let ends = read(input.target_logits(Tensor::cat(vec![x, baseline], 0))).await?;
         let completeness = Completeness::new(scores.iter().sum(), ends[0] - ends[1]);

@@ -47,11 +47,12 @@ impl AttributionMethod for Occlusion {
                 coalition_probabilities(input, self.baseline, &words, &all_but, self.internal_batch_size).await?
             }
             OcclusionMode::Delete => {
-                input.collect_batches(&words, self.internal_batch_size, |batch| {
-                    let (embeddings, mask) = deleted(input, batch);
-                    input.target_probabilities(embeddings, mask)
-                })
-                .await?
+                input
+                    .collect_batches(&words, self.internal_batch_size, |batch| {
+                        let (embeddings, mask) = deleted(input, batch);
+                        input.target_probabilities(embeddings, mask)
+                    })
+                    .await?
             }
         };
         let full = input.probabilities[input.target];

@@ -31,19 +31,21 @@ pub async fn coalition_probabilities(
 ) -> Result<Vec<f32>, DeviceError> {
     let [_, s, h] = input.embeddings.dims();
     let replacement = baseline.token_embedding(input).reshape([1, 1, h]);
-    input.collect_batches(coalitions, batch_size, |batch| {
-        let c = batch.len();
-        let mut replaced = vec![0.0f32; c * s];
-        for (k, coalition) in batch.iter().enumerate() {
-            for (&i, &kept) in positions.iter().zip(coalition) {
-                replaced[k * s + i] = if kept { 0.0 } else { 1.0 };
+    input
+        .collect_batches(coalitions, batch_size, |batch| {
+            let c = batch.len();
+            let mut replaced = vec![0.0f32; c * s];
+            for (k, coalition) in batch.iter().enumerate() {
+                for (&i, &kept) in positions.iter().zip(coalition) {
+                    replaced[k * s + i] = if kept { 0.0 } else { 1.0 };
+                }
             }
-        }
-        let replaced = Tensor::<2>::from_data(TensorData::new(replaced, [c, s]), input.device()).reshape([c, s, 1]).repeat_dim(2, h);
-        let embeddings = input.embeddings.clone().repeat_dim(0, c).mask_where(replaced.bool(), replacement.clone().repeat_dim(0, c).repeat_dim(1, s));
-        input.target_probabilities(embeddings, input.mask(c))
-    })
-    .await
+            let replaced = Tensor::<2>::from_data(TensorData::new(replaced, [c, s]), input.device()).reshape([c, s, 1]).repeat_dim(2, h);
+            let embeddings =
+                input.embeddings.clone().repeat_dim(0, c).mask_where(replaced.bool(), replacement.clone().repeat_dim(0, c).repeat_dim(1, s));
+            input.target_probabilities(embeddings, input.mask(c))
+        })
+        .await
 }
 
 /// Every coalition of `n` features, from the empty one to the full one (bit `j` of `k` keeps feature `j`).
