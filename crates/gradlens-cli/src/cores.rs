@@ -7,7 +7,9 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::{Arc, Condvar, Mutex};
 
-use gradlens_attribution::{DeviceError, Hooks, Stage, Stopped, Swap, Swapped, Team};
+use gradlens_attribution::{DeviceError, Explanation, Hooks, NoHooks, Request, Stage, Stopped, Swap, Swapped, Team};
+use gradlens_model::Classifier;
+use pollster::FutureExt as _;
 
 /// Where the threads of one request leave their parts and wait for the others'.
 struct Exchange {
@@ -60,11 +62,24 @@ pub fn in_team<T: Send>(size: usize, work: impl Fn(usize, Team) -> T + Sync) -> 
     })
 }
 
-/// A member's hooks: `hooks` for progress (member 0's report; the others run quietly), `team` for the
-/// pipeline.
-pub struct Member<H> {
-    pub hooks: H,
-    pub team: Team,
+/// Explains `request` on every core ([`in_team`]); `hooks` hear member 0's progress (the others run
+/// the same stages quietly).
+pub fn explain<H: Hooks + Send>(model: &Classifier, request: &Request, hooks: H) -> Result<Explanation, Stopped> {
+    // Handed to member 0 alone: `work` is called once per member, from their threads.
+    let hooks = Mutex::new(Some(hooks));
+    in_team(count(), |member, team| {
+        let ours = if member == 0 { hooks.lock().expect("taken once, without panicking").take() } else { None };
+        match ours {
+            Some(hooks) => gradlens_attribution::explain(model, request, &mut Member { hooks, team }).block_on(),
+            None => gradlens_attribution::explain(model, request, &mut Member { hooks: NoHooks, team }).block_on(),
+        }
+    })
+}
+
+/// A member's hooks: `hooks` for progress, `team` for the pipeline.
+struct Member<H> {
+    hooks: H,
+    team: Team,
 }
 
 impl<H: Hooks> Hooks for Member<H> {
@@ -72,7 +87,7 @@ impl<H: Hooks> Hooks for Member<H> {
         self.hooks.before(stage).await
     }
 
-    fn progressed(&mut self, so_far: &gradlens_attribution::Explanation) {
+    fn progressed(&mut self, so_far: &Explanation) {
         self.hooks.progressed(so_far);
     }
 

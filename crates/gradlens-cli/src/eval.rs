@@ -8,7 +8,6 @@
 //! interval per method and metric, time per text) and the mean deletion/insertion curves are written as
 //! JSON, Markdown and SVG.
 
-use pollster::FutureExt as _;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
@@ -16,7 +15,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Parser;
 use gradlens_attribution::metrics::{Metric, PerturbationOptions, Removal};
-use gradlens_attribution::{Attribution, Hooks, Method, Request, Stage, Stopped, Target, explain};
+use gradlens_attribution::{Attribution, Hooks, Method, Request, Stage, Stopped, Target};
 use gradlens_render::chart::{Curve, Series};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
@@ -182,10 +181,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
     bar.set_position((texts.len() - todo.len()) as u64);
     for (DataRow { id, text, .. }, missing) in todo {
         let request = Request { text: text.clone(), target: Target::Predicted, methods: missing, metrics: metrics.clone(), perturbation };
-        let explanation = match crate::cores::in_team(crate::cores::count(), |member, team| match member {
-            0 => explain(&model, &request, &mut crate::cores::Member { hooks: Bar(&bar), team }).block_on(),
-            _ => explain(&model, &request, &mut crate::cores::Member { hooks: gradlens_attribution::NoHooks, team }).block_on(),
-        }) {
+        let explanation = match crate::cores::explain(&model, &request, Bar(&bar)) {
             Ok(explanation) => explanation,
             Err(e) => {
                 bar.suspend(|| eprintln!("{id}: skipped: {e}"));
@@ -322,7 +318,7 @@ pub(crate) fn read_dataset(path: &PathBuf, limit: Option<usize>) -> Result<Vec<D
         }
         let row: serde_json::Value = serde_json::from_str(&line).with_context(|| format!("{}:{}: not JSON", path.display(), n + 1))?;
         let text = row["text"].as_str().with_context(|| format!("{}:{}: no \"text\" field", path.display(), n + 1))?;
-        let id = row["id"].as_str().map_or_else(|| format!("line-{}", n + 1), str::to_owned);
+        let id = crate::shard::row_id(&row, n);
         let label = row["label"].as_u64().map(|l| l as usize);
         rows.push(DataRow { id, text: text.to_owned(), label });
     }

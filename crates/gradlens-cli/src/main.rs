@@ -8,7 +8,6 @@ mod shard;
 mod surrogate;
 mod terminal;
 
-use pollster::FutureExt as _;
 use std::io::{BufRead, IsTerminal, Read, Write};
 use std::path::PathBuf;
 
@@ -16,7 +15,7 @@ use anyhow::{Context, Result, bail};
 use burn::prelude::*;
 use clap::{Parser, Subcommand, ValueEnum};
 use gradlens_attribution::metrics::{Metric, PerturbationOptions};
-use gradlens_attribution::{Baseline, Hooks, IntegrationRule, Method, MethodOptions, NoHooks, Request, Stage, Stopped, Target, explain};
+use gradlens_attribution::{Baseline, Hooks, IntegrationRule, Method, MethodOptions, NoHooks, Request, Stage, Stopped, Target};
 use gradlens_model::{Classifier, GraphKind, ModelAssets};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -201,10 +200,7 @@ fn explain_command(args: ExplainArgs) -> Result<()> {
     }
     let request = Request { text: read_text(&args)?, ..request };
     let spinner = std::io::stderr().is_terminal().then(ProgressBar::new_spinner);
-    let explanation = cores::in_team(cores::count(), |member, team| match member {
-        0 => explain(&model, &request, &mut cores::Member { hooks: Spinner(spinner.as_ref()), team }).block_on(),
-        _ => explain(&model, &request, &mut cores::Member { hooks: NoHooks, team }).block_on(),
-    })?;
+    let explanation = cores::explain(&model, &request, Spinner(spinner.as_ref()))?;
     if let Some(s) = spinner {
         s.finish_and_clear();
     }
@@ -267,13 +263,13 @@ fn explain_jsonl(model: &Classifier, path: &PathBuf, shard: Option<shard::Shard>
                 continue;
             }
         };
-        let id = row["id"].as_str().map_or_else(|| format!("line-{}", n + 1), str::to_owned);
+        let id = shard::row_id(&row, n);
         if shard.is_some_and(|s| !s.contains(&id)) {
             continue;
         }
         let explained = row["text"].as_str().context("no \"text\" field").and_then(|text| {
             let request = Request { text: text.to_owned(), ..request.clone() };
-            Ok(cores::in_team(cores::count(), |_, team| explain(model, &request, &mut cores::Member { hooks: NoHooks, team }).block_on())?)
+            Ok(cores::explain(model, &request, NoHooks)?)
         });
         match explained {
             Ok(explanation) => {

@@ -4,6 +4,12 @@
 
 use std::str::FromStr;
 
+/// The id of a dataset row (line `line` of its file, from 0): its `"id"`, else `line-N` (N from 1). The
+/// one rule for `eval` and `explain --jsonl`, so that a row lands in the same part in both.
+pub fn row_id(row: &serde_json::Value, line: usize) -> String {
+    row["id"].as_str().map_or_else(|| format!("line-{}", line + 1), str::to_owned)
+}
+
 /// Part `index` (from 0) of `count`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Shard {
