@@ -219,7 +219,7 @@ fn faithfulness_view(explanation: &Explanation, best: Option<(usize, f32)>) -> A
         view! {
             <p class="verdict">{format!(
                 "On this text, {} did best across these metrics (mean rank {rank:.1}, where 1 is first on every metric and {n} last). \
-                 A single text is a small sample: the README's table ranks the methods over the whole test split.",
+                 A single text is a small sample: `gradlens eval` ranks methods over a whole dataset.",
                 explanation.attributions[b].title()
             )}</p>
         }
